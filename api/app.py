@@ -1,0 +1,76 @@
+"""App factory and lifespan: the runtime (database, embedder, live catalog) is built once per process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.middleware import RequestContextMiddleware
+from api.routers import events, health, items, users
+from memfeed import __version__
+from memfeed.embedding import Embedder
+from memfeed.logs import configure_logging
+from memfeed.runtime import Runtime, build_runtime
+from memfeed.settings import Settings, get_settings
+
+log = logging.getLogger("memfeed")
+
+
+async def _keep_catalog_in_sync(runtime: Runtime) -> None:
+    """Pick up items written by other processes (workers, pipelines) within `catalog_refresh_seconds`."""
+    while True:
+        await asyncio.sleep(runtime.settings.catalog_refresh_seconds)
+        try:
+            await asyncio.to_thread(runtime.catalog.sync, runtime.database)
+        except Exception:  # noqa: BLE001 - a failed refresh must not kill serving; the next one retries
+            log.exception("catalog sync failed")
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings)
+        if not settings.auth_enabled:
+            log.warning("AUTH IS DISABLED (MEMFEED_AUTH=disabled): every caller is admin; never do this in production")
+        runtime = await asyncio.to_thread(build_runtime, settings, embedder=embedder)
+        app.state.runtime = runtime
+        sync_task = asyncio.create_task(_keep_catalog_in_sync(runtime))
+        log.info("memfeed ready: %d items, model %s", len(runtime.catalog), runtime.feeds.model_version)
+        try:
+            yield
+        finally:
+            sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sync_task
+            runtime.close()
+            app.state.runtime = None
+
+    app = FastAPI(
+        title="memfeed",
+        version=__version__,
+        summary="Personalized feeds and LLM memory for mobile apps",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runtime = None
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    for router in (health.router, items.router, events.router, users.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,93 @@
+"""Typed dependencies: the runtime, the verified caller, and per-route access rules.
+
+Auth lives here, never inside a route: a route declares `AdminCaller`, `AnyCaller`, `UserAccess` or
+`EventWriter` in its signature and receives a verified value or never runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+from memfeed.auth import Caller, Scope
+from memfeed.errors import Unauthorized
+from memfeed.ids import ID_PATTERN
+from memfeed.runtime import Runtime
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An admin or app key")
+bearer = HTTPBearer(auto_error=False, description="The end user's JWT (with an app key)")
+
+AUTH_DISABLED_CALLER = Caller("auth-disabled", Scope.admin)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        raise ApiError("not_ready", "service is starting")
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_caller(runtime: RuntimeDep, key: Annotated[str | None, Depends(api_key_header)]) -> Caller:
+    if not runtime.settings.auth_enabled:
+        return AUTH_DISABLED_CALLER
+    return runtime.keys.verify(key)
+
+
+AnyCaller = Annotated[Caller, Depends(get_caller)]
+
+
+def require_admin(caller: AnyCaller) -> Caller:
+    if caller.scope != Scope.admin:
+        raise ApiError("forbidden", "this route needs an admin key")
+    return caller
+
+
+AdminCaller = Annotated[Caller, Depends(require_admin)]
+
+
+def token_subject(runtime: Runtime, credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("an app key needs the end user's token: Authorization: Bearer <jwt>")
+    return runtime.tokens.subject(credentials.credentials)
+
+
+@dataclass(frozen=True)
+class UserContext:
+    caller: Caller
+    user_id: str
+
+
+def require_user_access(
+    runtime: RuntimeDep,
+    caller: AnyCaller,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    user_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=128, description="The end user's id")],
+) -> UserContext:
+    """Admin keys reach any user; app keys only the user named by the token's `sub`."""
+    if caller.scope == Scope.app and token_subject(runtime, credentials) != user_id:
+        raise ApiError("forbidden", "the token belongs to another user")
+    return UserContext(caller, user_id)
+
+
+UserAccess = Annotated[UserContext, Depends(require_user_access)]
+
+
+def events_owner(
+    runtime: RuntimeDep,
+    caller: AnyCaller,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str | None:
+    """The only user an app key may write events for (its token's `sub`); None for admin keys (any user)."""
+    if caller.scope == Scope.app:
+        return token_subject(runtime, credentials)
+    return None
+
+
+EventWriter = Annotated[str | None, Depends(events_owner)]

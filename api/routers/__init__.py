@@ -1,0 +1,1 @@
+"""One router per domain; each translates HTTP to one runtime call and back."""

@@ -1,0 +1,25 @@
+"""Liveness and readiness (no key needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.errors import error_response
+from api.schemas import Health, errors
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses=errors(503))
+def readyz(request: Request) -> Health | JSONResponse:
+    runtime = getattr(request.app.state, "runtime", None)
+    checks = {"database": bool(runtime and runtime.database.ping()), "model": runtime is not None}
+    if not all(checks.values()):
+        return error_response(503, "not_ready", "not ready", checks)
+    return Health(status="ready", checks=checks)

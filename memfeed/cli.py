@@ -1,0 +1,183 @@
+"""The `memfeed` command line. Commands that print a secret print it alone on the last line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from memfeed.settings import Settings, get_settings
+
+app = typer.Typer(help="memfeed: personalized feeds and LLM memory for mobile apps.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+
+def _migrate(settings: Settings) -> None:
+    from memfeed.storage.db import create_database
+    from memfeed.storage.migrate import upgrade
+
+    database = create_database(settings.resolved_database_url)
+    try:
+        upgrade(database)
+    finally:
+        database.dispose()
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    _migrate(settings)
+    if workers > 1:
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level.lower())
+    else:
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default MEMFEED_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default MEMFEED_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+) -> None:
+    """Apply migrations and run the API."""
+    settings = get_settings()
+    _serve(settings, host or settings.host, port or settings.port, workers)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (safe to repeat)."""
+    settings = get_settings()
+    _migrate(settings)
+    typer.echo(f"database at head: {settings.resolved_database_url}")
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[str, typer.Option(help="admin or app")],
+    name: Annotated[str, typer.Option(help="a label for operators")] = "",
+) -> None:
+    """Create an API key and print it once, alone on the last line."""
+    from memfeed.auth import create_api_key
+    from memfeed.errors import InvalidInput
+    from memfeed.storage.db import create_database
+
+    settings = get_settings()
+    _migrate(settings)
+    database = create_database(settings.resolved_database_url)
+    try:
+        key_id, key = create_api_key(database, scope, name)
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.message, param_hint="--scope") from exc
+    finally:
+        database.dispose()
+    typer.echo(f"created {scope} key {key_id} (store it now: it cannot be shown again)")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (ids, scopes, names, revocation), never secrets."""
+    from memfeed.auth import list_api_keys
+    from memfeed.storage.db import create_database
+
+    settings = get_settings()
+    database = create_database(settings.resolved_database_url)
+    try:
+        for key in list_api_keys(database):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            typer.echo(f"{key.key_id}\t{key.scope}\t{state}\t{key.name}")
+    finally:
+        database.dispose()
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key; running servers stop accepting it within MEMFEED_API_KEY_CACHE_SECONDS."""
+    from memfeed.auth import revoke_api_key
+    from memfeed.storage.db import create_database
+
+    settings = get_settings()
+    database = create_database(settings.resolved_database_url)
+    try:
+        if not revoke_api_key(database, key_id):
+            typer.echo(f"no active key {key_id}", err=True)
+            raise typer.Exit(1)
+    finally:
+        database.dispose()
+    typer.echo(f"revoked {key_id}")
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="the end user's id (the token's sub)")],
+    ttl: Annotated[int | None, typer.Option(min=1, help="lifetime in seconds")] = None,
+) -> None:
+    """Print an end-user JWT signed with the configured secret, alone on the last line (development)."""
+    from memfeed.auth import issue_token
+    from memfeed.signing import jwt_secret
+
+    settings = get_settings()
+    if settings.jwt_public_key:
+        typer.echo("tokens are verified with MEMFEED_JWT_PUBLIC_KEY: issue them with the app's own auth", err=True)
+        raise typer.Exit(1)
+    typer.echo(issue_token(jwt_secret(settings), user, ttl or settings.token_ttl_seconds,
+                           audience=settings.jwt_audience, issuer=settings.jwt_issuer))
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after seeding")] = True,
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Seed the generated demo catalog and users, print keys, a token and curl commands, then serve."""
+    from memfeed.auth import create_api_key, issue_token
+    from memfeed.demo import seed_demo
+    from memfeed.logs import configure_logging
+    from memfeed.runtime import build_runtime
+    from memfeed.signing import jwt_secret
+
+    settings = get_settings()
+    configure_logging(settings)
+    logging.getLogger("memfeed").info("seeding demo data into %s", settings.resolved_database_url)
+    _migrate(settings)
+    runtime = build_runtime(settings)
+    try:
+        summary = seed_demo(runtime)
+        _, admin_key = create_api_key(runtime.database, "admin", "demo admin")
+        _, app_key = create_api_key(runtime.database, "app", "demo app")
+        user_token = issue_token(jwt_secret(settings), summary.busiest_user, 86_400,
+                                 audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+    finally:
+        runtime.close()
+    host = host or settings.host
+    port = port or settings.port
+    base = f"http://{host}:{port}"
+    user = summary.busiest_user
+    typer.echo(
+        f"seeded {summary.items} items, {summary.users} users, {summary.accepted} new events "
+        f"({summary.duplicates} already stored)\n"
+        f"\nadmin key: {admin_key}\napp key:   {app_key}\nuser token ({user}, 24 h): {user_token}\n"
+        f"\ntry:\n"
+        f"  curl -s {base}/v1/users/{user}/feed?limit=5 -H 'X-API-Key: {app_key}' "
+        f"-H 'Authorization: Bearer {user_token}'\n"
+        f"  curl -s {base}/v1/items/{summary.sample_items[0]}/similar?limit=5 -H 'X-API-Key: {admin_key}'\n"
+        f"  curl -s -X POST {base}/v1/events -H 'X-API-Key: {app_key}' -H 'Authorization: Bearer {user_token}' "
+        f"-H 'Content-Type: application/json' -d '{{\"events\": [{{\"event_id\": \"try-1\", \"user_id\": \"{user}\", "
+        f"\"item_id\": \"{summary.sample_items[1]}\", \"type\": \"like\"}}]}}'\n"
+    )
+    if serve_after:
+        typer.echo(f"serving on {base} (Ctrl-C to stop); OpenAPI at {base}/docs")
+        _serve(settings, host, port, 1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,48 @@
+"""Domain errors. The API maps each to one status and code in api/errors.py; the core knows nothing of HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MemfeedError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(MemfeedError):
+    code = "not_found"
+
+
+class ItemNotFound(NotFound):
+    pass
+
+
+class UserNotFound(NotFound):
+    pass
+
+
+class InvalidCursor(MemfeedError):
+    code = "bad_request"
+
+
+class InvalidInput(MemfeedError):
+    code = "bad_request"
+
+
+class Unauthorized(MemfeedError):
+    code = "unauthorized"
+
+
+class Forbidden(MemfeedError):
+    code = "forbidden"
+
+
+class NotReady(MemfeedError):
+    code = "not_ready"

@@ -1,0 +1,180 @@
+"""Activity ingest from mobile clients: batched, retried and late, so idempotent by `event_id`.
+
+Each event is checked on its own (one bad event never rejects the batch); accepted rows go in with one
+bulk INSERT ... ON CONFLICT DO NOTHING, so a concurrent retry of the same batch can never double-count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from memfeed.ids import ExternalId
+from memfeed.storage.schema import Event, Item, User
+from memfeed.storage.types import utcnow
+
+
+class EventType(StrEnum):
+    view = "view"
+    click = "click"
+    like = "like"
+    dislike = "dislike"
+    share = "share"
+    save = "save"
+    purchase = "purchase"
+    dwell = "dwell"
+    rating = "rating"
+    skip = "skip"
+    hide = "hide"
+
+
+class EventIn(BaseModel):
+    """One activity event as a client sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: ExternalId
+    user_id: ExternalId
+    item_id: ExternalId
+    type: EventType
+    value: float | None = Field(default=None, ge=-1e9, le=1e9, allow_inf_nan=False)
+    timestamp: AwareDatetime | None = Field(
+        default=None, description="ISO-8601 with offset or Unix seconds; defaults to the receive time"
+    )
+    context: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    event_id: str | None
+    code: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    accepted_users: set[str] = field(default_factory=set)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "event"
+    return f"{where}: {err['msg']}"
+
+
+def _check_value(event: EventIn) -> str | None:
+    if event.type == EventType.rating and event.value is None:
+        return "a rating event needs a value"
+    if event.type == EventType.dwell and (event.value is None or event.value < 0):
+        return "a dwell event needs a value in seconds >= 0"
+    return None
+
+
+def ingest_events(
+    session: Session,
+    raw_events: Sequence[Any],
+    *,
+    future_tolerance: timedelta = timedelta(minutes=5),
+    allow_user: Callable[[str], bool] | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Validate, dedupe and store a batch; returns counts and the reason for every rejected event.
+
+    `allow_user` lets the caller restrict whose events may be written (an app key may only write its
+    token's user). A re-sent `event_id`, in this batch or any earlier one, counts as a duplicate.
+    """
+    now = now or utcnow()
+    result = IngestResult()
+    candidates: list[tuple[int, EventIn]] = []
+    for index, raw in enumerate(raw_events):
+        raw_id = raw.get("event_id") if isinstance(raw, dict) else None
+        event_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 128 else None
+        try:
+            event = EventIn.model_validate(raw)
+        except ValidationError as exc:
+            result.rejected.append(Rejection(index, event_id, "validation_error", _first_error(exc)))
+            continue
+        problem = _check_value(event)
+        if problem:
+            result.rejected.append(Rejection(index, event.event_id, "validation_error", problem))
+        elif event.timestamp is not None and event.timestamp > now + future_tolerance:
+            result.rejected.append(
+                Rejection(index, event.event_id, "timestamp_in_future", "timestamp is more than "
+                          f"{int(future_tolerance.total_seconds())} s in the future")
+            )
+        elif allow_user is not None and not allow_user(event.user_id):
+            result.rejected.append(
+                Rejection(index, event.event_id, "forbidden", "events may only be sent for the token's user")
+            )
+        else:
+            candidates.append((index, event))
+    if not candidates:
+        return result
+
+    item_ids = {e.item_id for _, e in candidates}
+    known = set(session.scalars(select(Item.item_id).where(Item.item_id.in_(item_ids))))
+    rows: dict[str, dict[str, Any]] = {}
+    for index, event in candidates:
+        if event.item_id not in known:
+            result.rejected.append(
+                Rejection(index, event.event_id, "unknown_item", f"item {event.item_id!r} is not in the catalog")
+            )
+            continue
+        if event.event_id in rows:
+            result.duplicates += 1
+            continue
+        rows[event.event_id] = {
+            "event_id": event.event_id,
+            "user_id": event.user_id,
+            "item_id": event.item_id,
+            "type": event.type.value,
+            "value": event.value,
+            "ts": event.timestamp or now,
+            "received_at": now,
+            "context": event.context,
+        }
+    result.rejected.sort(key=lambda r: r.index)
+    if not rows:
+        return result
+
+    _ensure_users(session, {r["user_id"] for r in rows.values()}, now)
+    inserted = _insert_new(session, list(rows.values()))
+    result.accepted = len(inserted)
+    result.duplicates += len(rows) - len(inserted)
+    result.accepted_users = {rows[eid]["user_id"] for eid in inserted}
+    return result
+
+
+def _dialect_insert(session: Session, entity: type[Event] | type[User]) -> Any:
+    """INSERT with ON CONFLICT support for the session's database (SQLite and PostgreSQL share the syntax)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(entity)
+    if dialect == "sqlite":
+        return sqlite_insert(entity)
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+    """Insert rows whose event_id is new; returns the ids actually inserted (the unique index decides)."""
+    stmt = _dialect_insert(session, Event).on_conflict_do_nothing(index_elements=["event_id"]).returning(Event.event_id)
+    return list(session.scalars(stmt, rows))
+
+
+def _ensure_users(session: Session, user_ids: set[str], now: datetime) -> None:
+    values = [{"user_id": u, "traits": {}, "created_at": now, "updated_at": now} for u in sorted(user_ids)]
+    stmt = _dialect_insert(session, User).values(values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["user_id"]))

@@ -1,0 +1,255 @@
+"""The personalized feed and similar items.
+
+A page: the user's profile from their latest events -> candidates (ANN around the profile vector, around
+each strongest anchor item, plus popular/fresh backfill) -> exclusions (seen, hidden, disliked,
+unavailable, already served in this cursor chain) -> a vectorized re-rank (relevance to the profile and to
+the best anchor, push-away from negatives, popularity and freshness priors) -> reasons -> cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+
+from memfeed.catalog import ItemCard
+from memfeed.cursor import CursorCodec, item_digest
+from memfeed.errors import ItemNotFound
+from memfeed.live_catalog import LiveCatalog
+from memfeed.popularity import ColdEntry, cold_ranking, freshness, recent_popularity
+from memfeed.profile import Interaction, Profile, build_profile
+from memfeed.settings import Settings
+from memfeed.storage.db import Database
+from memfeed.storage.schema import Event, ItemVector
+from memfeed.storage.types import utcnow
+
+ANCHOR_REASON_MIN_SIMILARITY = 0.35
+PROFILE_BLEND = 0.6
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    item_id: str
+    title: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[FeedItem]
+    next_cursor: str | None
+    model_version: str
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    user_id: str
+    limit: int = 20
+    cursor: str | None = None
+    category: str | None = None
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> str:
+        """What a cursor is bound to: the user and the filters."""
+        key = "\x1f".join([self.user_id, self.category or "", *sorted(self.exclude)])
+        return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+class FeedService:
+    """Serves feeds over one `LiveCatalog`; popularity is recomputed at most every refresh interval."""
+
+    def __init__(self, database: Database, catalog: LiveCatalog, settings: Settings, codec: CursorCodec) -> None:
+        self.database = database
+        self.catalog = catalog
+        self.settings = settings
+        self.codec = codec
+        self._popularity: dict[str, float] = {}
+        self._cold: list[ColdEntry] = []
+        self._popularity_at = 0.0
+        self._cold_at = 0.0
+        self._cold_version = -1
+        self._lock = threading.Lock()
+
+    @property
+    def model_version(self) -> str:
+        return f"content:{self.catalog.embedder_id}"
+
+    # --- non-personal signals -------------------------------------------------------------------
+
+    def refresh_popularity(self, *, force: bool = False) -> None:
+        """Recompute popularity when stale, and the cold ranking when popularity or the catalog changed.
+
+        One caller recomputes while the others keep serving the previous ranking. Catalog changes rebuild
+        the ranking at most once a second (a sort, no database work).
+        """
+        clock = time.monotonic()
+        stale_popularity = force or clock - self._popularity_at >= self.settings.popularity_refresh_seconds
+        stale_catalog = self._cold_version != self.catalog.version and clock - self._cold_at >= 1.0
+        if not (stale_popularity or stale_catalog) or not self._lock.acquire(blocking=force):
+            return
+        try:
+            now = utcnow()
+            if stale_popularity:
+                with self.database.session() as session:
+                    self._popularity = recent_popularity(session, now, self.settings.feed_popularity_window_days)
+                self._popularity_at = clock
+            self._cold_version = self.catalog.version
+            self._cold = cold_ranking(self.catalog.cards(), self._popularity, now, self.settings.feed_freshness_days)
+            self._cold_at = clock
+        finally:
+            self._lock.release()
+
+    # --- feed -----------------------------------------------------------------------------------
+
+    def feed(self, query: FeedQuery) -> FeedPage:
+        served = self.codec.decode(query.cursor, query.scope) if query.cursor else set()
+        self.refresh_popularity()
+        now = utcnow()
+        profile = self._profile(query.user_id, now)
+        blocked = profile.seen | set(query.exclude)
+        if profile.is_cold:
+            items = self._cold_page(query, blocked, served)
+        else:
+            items = self._personal_page(query, profile, blocked, served, now)
+        next_cursor = None
+        total_served = len(served) + len(items)
+        if len(items) == query.limit and total_served < self.settings.feed_max_cursor_items:
+            next_cursor = self.codec.encode(query.scope, served | {item_digest(i.item_id) for i in items})
+        return FeedPage(items, next_cursor, self.model_version)
+
+    def _interactions(self, user_id: str) -> list[Interaction]:
+        with self.database.session() as session:
+            rows = session.execute(
+                select(Event.item_id, Event.type, Event.value, Event.ts)
+                .where(Event.user_id == user_id)
+                .order_by(Event.ts.desc(), Event.id.desc())
+                .limit(self.settings.feed_history_events)
+            ).all()
+        return [Interaction(r.item_id, r.type, r.value, r.ts) for r in rows]
+
+    def _vectors(self, item_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Vectors from the live index, falling back to the database for withdrawn (unavailable) items."""
+        found, matrix = self.catalog.index.get_many(item_ids)
+        missing = [i for i in item_ids if i not in set(found)]
+        if not missing:
+            return found, matrix
+        with self.database.session() as session:
+            rows = session.execute(
+                select(ItemVector.item_id, ItemVector.vector).where(
+                    ItemVector.item_id.in_(missing), ItemVector.embedder == self.catalog.embedder_id
+                )
+            ).all()
+        if not rows:
+            return found, matrix
+        extra = np.vstack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
+        return found + [r.item_id for r in rows], np.vstack([matrix.reshape(-1, self.catalog.dim), extra])
+
+    def _profile(self, user_id: str, now: datetime) -> Profile:
+        return build_profile(
+            self._interactions(user_id),
+            self._vectors,
+            now=now,
+            half_life_days=self.settings.feed_half_life_days,
+            negative_weight=self.settings.feed_negative_weight,
+        )
+
+    def _eligible(self, card: ItemCard | None, query: FeedQuery) -> bool:
+        return card is not None and card.available and (query.category is None or card.category == query.category)
+
+    def _cold_page(self, query: FeedQuery, blocked: set[str], served: set[bytes]) -> list[FeedItem]:
+        page: list[FeedItem] = []
+        for entry in self._cold:
+            if entry.item_id in blocked or item_digest(entry.item_id) in served:
+                continue
+            card = self.catalog.card(entry.item_id)
+            if card is None or not self._eligible(card, query):
+                continue
+            page.append(FeedItem(entry.item_id, card.title, round(entry.score, 6), entry.reason))
+            if len(page) == query.limit:
+                break
+        return page
+
+    def _candidates(
+        self, query: FeedQuery, profile: Profile, anchors: np.ndarray, blocked: set[str], n_served: int
+    ) -> list[str]:
+        """Served items are filtered after the search (the cursor holds digests), so the pool widens by them."""
+        index = self.catalog.index
+        widen = 8 if query.category else 1
+        pool = min(len(index), (max(200, 4 * query.limit) + n_served) * widen)
+        assert profile.vector is not None
+        ids = {i for i, _ in index.search(profile.vector, pool + len(blocked), exclude=blocked)}
+        if len(anchors):
+            for hits in index.search_many(anchors, max(50, pool // 4), exclude=blocked):
+                ids.update(i for i, _ in hits)
+        ids.update(e.item_id for e in self._cold[:100])
+        return sorted(ids - blocked)
+
+    def _personal_page(
+        self, query: FeedQuery, profile: Profile, blocked: set[str], served: set[bytes], now: datetime
+    ) -> list[FeedItem]:
+        assert profile.vector is not None
+        top = profile.anchors[: self.settings.feed_anchor_count]
+        anchor_ids, anchor_vecs = self._vectors([a for a, _, _ in top])
+        anchor_info = {a: (w, verb) for a, w, verb in top}
+        neg_ids, neg_vecs = self._vectors([n for n, _ in profile.negatives[:20]])
+        ranked = [
+            c
+            for c in self._candidates(query, profile, anchor_vecs, blocked, len(served))
+            if item_digest(c) not in served and self._eligible(self.catalog.card(c), query)
+        ]
+        found, cand = self.catalog.index.get_many(ranked)
+        if not found:
+            return []
+        relevance = cand @ profile.vector
+        best_anchor = np.zeros(len(found), dtype=np.int64)
+        raw_anchor = np.zeros(len(found), dtype=np.float32)
+        if anchor_ids:
+            sims = cand @ anchor_vecs.T
+            strength = np.array([anchor_info[a][0] for a in anchor_ids], dtype=np.float32)
+            weighted = sims * (strength / strength.max())
+            best_anchor = weighted.argmax(axis=1)
+            raw_anchor = sims[np.arange(len(found)), best_anchor]
+            relevance = PROFILE_BLEND * relevance + (1 - PROFILE_BLEND) * weighted.max(axis=1)
+        if neg_ids:
+            push = np.clip((cand @ neg_vecs.T).max(axis=1), 0.0, None)
+            relevance = relevance - self.settings.feed_negative_weight * push
+        pop = np.array([self._popularity.get(c, 0.0) for c in found], dtype=np.float32)
+        fresh = np.array(
+            [freshness(self.catalog.card(c).published_at, now, self.settings.feed_freshness_days)  # type: ignore[union-attr]
+             for c in found],
+            dtype=np.float32,
+        )
+        score = relevance + self.settings.feed_popularity_weight * pop + self.settings.feed_freshness_weight * fresh
+        order = sorted(range(len(found)), key=lambda i: (-float(score[i]), found[i]))[: query.limit]
+        page = []
+        for i in order:
+            card = self.catalog.card(found[i])
+            assert card is not None
+            if anchor_ids and raw_anchor[i] >= ANCHOR_REASON_MIN_SIMILARITY:
+                anchor = anchor_ids[int(best_anchor[i])]
+                anchor_card = self.catalog.card(anchor)
+                title = anchor_card.title if anchor_card else anchor
+                reason = f"because you {anchor_info[anchor][1]} {title}"
+            elif pop[i] >= 0.5:
+                reason = "popular now"
+            else:
+                reason = "matches your interests"
+            page.append(FeedItem(card.item_id, card.title, round(float(score[i]), 6), reason))
+        return page
+
+    # --- similar items --------------------------------------------------------------------------
+
+    def similar(self, item_id: str, limit: int) -> list[tuple[str, float]]:
+        """Available items nearest to `item_id`'s content vector, itself excluded."""
+        found, matrix = self._vectors([item_id])
+        if not found or self.catalog.card(item_id) is None:
+            raise ItemNotFound(f"item {item_id!r} not found")
+        return self.catalog.index.search(matrix[0], limit, exclude={item_id})

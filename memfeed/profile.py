@@ -1,0 +1,127 @@
+"""A user's taste from their activity: per-item weights (type, value, time decay) and a profile vector.
+
+Pure functions over numpy; the caller supplies interactions and the item vectors it has.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+BASE_WEIGHTS: dict[str, float] = {
+    "view": 0.3,
+    "click": 0.6,
+    "like": 1.0,
+    "save": 1.0,
+    "share": 1.2,
+    "purchase": 1.5,
+    "skip": -0.3,
+    "hide": -1.0,
+    "dislike": -1.0,
+}
+"""How much one event says about taste; negative types push the profile away from the item."""
+
+VERBS: dict[str, str] = {
+    "like": "liked",
+    "save": "saved",
+    "share": "shared",
+    "purchase": "bought",
+    "rating": "rated",
+    "dwell": "read",
+    "click": "opened",
+    "view": "viewed",
+}
+
+
+def event_weight(event_type: str, value: float | None) -> float:
+    """Signed strength of one event; dwell scales with seconds (saturating), rating is centred on 3/5."""
+    if event_type == "dwell":
+        seconds = max(value or 0.0, 0.0)
+        return 0.2 + 0.8 * min(seconds / 60.0, 1.0)
+    if event_type == "rating":
+        return ((value if value is not None else 3.0) - 3.0) / 2.0
+    return BASE_WEIGHTS.get(event_type, 0.0)
+
+
+def decay(age_days: float, half_life_days: float) -> float:
+    return math.pow(0.5, max(age_days, 0.0) / half_life_days) if half_life_days > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class Interaction:
+    item_id: str
+    type: str
+    value: float | None
+    ts: datetime
+
+
+@dataclass
+class Profile:
+    """`anchors`: positively weighted items, strongest first, with the verb that explains them."""
+
+    seen: set[str] = field(default_factory=set)
+    anchors: list[tuple[str, float, str]] = field(default_factory=list)
+    negatives: list[tuple[str, float]] = field(default_factory=list)
+    vector: np.ndarray | None = None
+
+    @property
+    def is_cold(self) -> bool:
+        return self.vector is None
+
+
+def item_weights(
+    interactions: Sequence[Interaction], now: datetime, half_life_days: float
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Sum of decayed event weights per item, and the strongest positive verb per item (for reasons)."""
+    weights: dict[str, float] = {}
+    verbs: dict[str, tuple[float, str]] = {}
+    for it in interactions:
+        w = event_weight(it.type, it.value) * decay((now - it.ts).total_seconds() / 86400.0, half_life_days)
+        weights[it.item_id] = weights.get(it.item_id, 0.0) + w
+        if w > 0 and w > verbs.get(it.item_id, (0.0, ""))[0]:
+            verbs[it.item_id] = (w, VERBS.get(it.type, "engaged with"))
+    return weights, {k: v for k, (_, v) in verbs.items()}
+
+
+def build_profile(
+    interactions: Sequence[Interaction],
+    lookup: Callable[[Sequence[str]], tuple[list[str], np.ndarray]],
+    *,
+    now: datetime,
+    half_life_days: float,
+    negative_weight: float,
+) -> Profile:
+    """The user's profile: a normalized taste vector (positives minus `negative_weight` x negatives)."""
+    profile = Profile(seen={it.item_id for it in interactions})
+    weights, verbs = item_weights(interactions, now, half_life_days)
+    positive = sorted(((i, w) for i, w in weights.items() if w > 0), key=lambda p: (-p[1], p[0]))
+    negative = sorted(((i, -w) for i, w in weights.items() if w < 0), key=lambda p: (-p[1], p[0]))
+    profile.anchors = [(i, w, verbs.get(i, "engaged with")) for i, w in positive]
+    profile.negatives = negative
+    pos_vec = _weighted_mean(positive, lookup)
+    if pos_vec is None:
+        return profile
+    neg_vec = _weighted_mean(negative, lookup)
+    vector = pos_vec - negative_weight * neg_vec if neg_vec is not None else pos_vec
+    norm = float(np.linalg.norm(vector))
+    profile.vector = (vector / norm).astype(np.float32) if norm > 1e-6 else None
+    return profile
+
+
+def _weighted_mean(
+    weighted: Sequence[tuple[str, float]], lookup: Callable[[Sequence[str]], tuple[list[str], np.ndarray]]
+) -> np.ndarray | None:
+    if not weighted:
+        return None
+    by_id = dict(weighted)
+    found, matrix = lookup([i for i, _ in weighted])
+    if not found:
+        return None
+    w = np.array([by_id[i] for i in found], dtype=np.float32)
+    mean = (w[:, None] * matrix).sum(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 1e-6 else None

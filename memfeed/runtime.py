@@ -1,0 +1,152 @@
+"""One process's loaded services and the use cases that span them (catalog writes that must reach the live
+index, ingest, feeds). The API lifespan, the CLI demo and the tests all build one `Runtime`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from memfeed import catalog as catalog_ops
+from memfeed.auth import ApiKeyVerifier, TokenVerifier
+from memfeed.catalog import BatchError, ItemEntry, ItemFields, UpsertResult
+from memfeed.cursor import CursorCodec
+from memfeed.embedding import Embedder, load_embedder
+from memfeed.events import IngestResult, ingest_events
+from memfeed.feed import FeedPage, FeedQuery, FeedService
+from memfeed.live_catalog import LiveCatalog
+from memfeed.settings import Settings
+from memfeed.signing import jwt_secret, server_secret
+from memfeed.storage.db import Database, create_database
+from memfeed.storage.schema import Item, User
+from memfeed.storage.types import utcnow
+from vectorstore import VectorIndex
+
+log = logging.getLogger("memfeed")
+
+
+@dataclass
+class BatchOutcome:
+    upserted: int
+    errors: list[BatchError] = field(default_factory=list)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    embedder: Embedder
+    catalog: LiveCatalog
+    feeds: FeedService
+    keys: ApiKeyVerifier
+    tokens: TokenVerifier
+
+    # --- catalog --------------------------------------------------------------------------------
+
+    def upsert_item(self, item_id: str, fields: ItemFields) -> UpsertResult:
+        entry = ItemEntry(item_id=item_id, **fields.model_dump())
+        return self._upsert([entry])[0]
+
+    def upsert_items(self, raw_items: Sequence[Any]) -> BatchOutcome:
+        valid, errors = catalog_ops.validate_entries(raw_items)
+        results = self._upsert([entry for _, entry in valid]) if valid else []
+        return BatchOutcome(upserted=len(results), errors=errors)
+
+    def _upsert(self, entries: Sequence[ItemEntry]) -> list[UpsertResult]:
+        with self.database.session() as session:
+            batch = catalog_ops.upsert_items(session, self.embedder, entries)
+        self.catalog.apply(batch.cards, batch.vectors)
+        return batch.results
+
+    def get_item(self, item_id: str) -> Item:
+        with self.database.session() as session:
+            return catalog_ops.get_item(session, item_id)
+
+    def delete_item(self, item_id: str, *, hard: bool = False) -> None:
+        with self.database.session() as session:
+            item = catalog_ops.get_item(session, item_id)
+            card = catalog_ops.card_of(item)
+            catalog_ops.delete_item(session, item_id, hard=hard)
+        if hard:
+            self.catalog.forget([item_id])
+        else:
+            self.catalog.apply([catalog_ops.ItemCard(card.item_id, card.title, card.category, card.published_at,
+                                                     False)], {})
+
+    # --- users and events -----------------------------------------------------------------------
+
+    def upsert_user(self, user_id: str, traits: dict[str, Any]) -> tuple[User, bool]:
+        with self.database.session() as session:
+            user = session.get(User, user_id)
+            created = user is None
+            now = utcnow()
+            if user is None:
+                user = User(user_id=user_id, created_at=now)
+                session.add(user)
+            user.traits = traits
+            user.updated_at = now
+            return user, created
+
+    def ingest(self, raw_events: Sequence[Any], *, only_user: str | None = None) -> IngestResult:
+        allow = (lambda u: u == only_user) if only_user is not None else None
+        with self.database.session() as session:
+            return ingest_events(
+                session,
+                raw_events,
+                future_tolerance=timedelta(seconds=self.settings.future_tolerance_seconds),
+                allow_user=allow,
+            )
+
+    def feed(self, query: FeedQuery) -> FeedPage:
+        return self.feeds.feed(query)
+
+    def similar(self, item_id: str, limit: int) -> list[tuple[str, float]]:
+        return self.feeds.similar(item_id, limit)
+
+    def item_count(self) -> int:
+        with self.database.session() as session:
+            return len(session.scalars(select(Item.item_id)).all())
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
+    """Open the database, load the embedder once, embed what lacks a vector, and load the live catalog."""
+    database = create_database(settings.resolved_database_url)
+    embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device,
+                                         settings.embedding_batch_size)
+    with database.session() as session:
+        embedded = catalog_ops.embed_missing(session, embedder)
+    if embedded:
+        log.info("embedded %d items lacking a current vector", embedded)
+    index = VectorIndex(
+        embedder.dim,
+        hnsw_threshold=settings.hnsw_threshold,
+        hnsw_m=settings.hnsw_m,
+        ef_search=settings.hnsw_ef_search,
+    )
+    catalog = LiveCatalog(index, embedder.embedder_id)
+    catalog.sync(database)
+    feeds = FeedService(database, catalog, settings, CursorCodec(server_secret(settings)))
+    feeds.refresh_popularity(force=True)
+    tokens = TokenVerifier(
+        secret=None if settings.jwt_public_key else jwt_secret(settings),
+        public_key=settings.jwt_public_key,
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+    )
+    return Runtime(
+        settings=settings,
+        database=database,
+        embedder=embedder,
+        catalog=catalog,
+        feeds=feeds,
+        keys=ApiKeyVerifier(database, settings.api_key_cache_seconds),
+        tokens=tokens,
+    )

@@ -1,0 +1,102 @@
+"""The one settings object: every knob, read once from the environment (prefix MEMFEED_) or a .env file.
+
+Nothing else in the project reads the environment; code receives a `Settings` instance.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, computed_field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Service, storage, auth and recommender settings. See README.md for the table of all of them."""
+
+    model_config = SettingsConfigDict(env_prefix="MEMFEED_", env_file=".env", extra="ignore")
+
+    # storage and files
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    models_dir: Path = Path("models")
+    redis_url: str | None = None
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "console"
+    max_body_bytes: int = 1_048_576
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # auth
+    auth: Literal["enabled", "disabled"] = "enabled"
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    token_ttl_seconds: int = 3600
+    secret_key: str | None = None
+    api_key_cache_seconds: float = 30.0
+    rate_limit_enabled: bool = True
+
+    # embedding
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_batch_size: int = 64
+    embedding_device: str = "cpu"
+
+    # vector index
+    hnsw_threshold: int = 20_000
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+
+    # ingest
+    future_tolerance_seconds: int = 300
+    max_events_per_batch: int = 500
+    max_items_per_batch: int = 1000
+
+    # feed
+    feed_history_events: int = 500
+    feed_half_life_days: float = 14.0
+    feed_negative_weight: float = 0.5
+    feed_anchor_count: int = 8
+    feed_popularity_weight: float = 0.05
+    feed_freshness_weight: float = 0.03
+    feed_freshness_days: float = 7.0
+    feed_popularity_window_days: float = 7.0
+    feed_max_cursor_items: int = 1000
+    catalog_refresh_seconds: float = 2.0
+    popularity_refresh_seconds: float = 60.0
+
+    # scheduling (used by pipelines)
+    retrain_cron: str = "0 3 * * *"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: the configured one, or a SQLite file under `var_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'memfeed.db').as_posix()}"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth == "enabled"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings for entry points (CLI, server); tests build their own `Settings`."""
+    return Settings()

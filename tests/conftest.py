@@ -1,0 +1,219 @@
+"""Shared fixtures: real databases (a SQLite file; PostgreSQL when MEMFEED_TEST_POSTGRES_URL is set), the real
+embedding model (loaded once per test process), and a client for the real app with real keys and tokens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from api.app import create_app
+from memfeed.auth import create_api_key, issue_token
+from memfeed.embedding import Embedder, load_embedder
+from memfeed.runtime import build_runtime
+from memfeed.settings import Settings
+from memfeed.signing import jwt_secret
+from memfeed.storage.db import create_database
+from memfeed.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from memfeed.demo_data import DemoDataset
+
+POSTGRES_URL = os.environ.get("MEMFEED_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return load_embedder()
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def database_url_for(backend: str, directory: Path) -> str:
+    if backend == "postgresql":
+        assert POSTGRES_URL
+        reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite:///{(directory / 'memfeed.db').as_posix()}"
+
+
+def make_settings(directory: Path, url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "var_dir": directory,
+        "database_url": url,
+        "models_dir": directory / "models",
+        "jwt_secret": "test-secret-" + "x" * 32,
+        "catalog_refresh_seconds": 0.5,
+        "popularity_refresh_seconds": 0.0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def migrated(settings: Settings) -> Settings:
+    database = create_database(settings.resolved_database_url)
+    upgrade(database)
+    database.dispose()
+    return settings
+
+
+@dataclass
+class Api:
+    """The real app over HTTP, with an admin key, an app key and a token factory."""
+
+    client: TestClient
+    settings: Settings
+    admin_key: str
+    app_key: str
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"X-API-Key": self.admin_key}
+
+    def token(self, user_id: str, ttl: int = 600) -> str:
+        return issue_token(jwt_secret(self.settings), user_id, ttl)
+
+    def as_user(self, user_id: str) -> dict[str, str]:
+        return {"X-API-Key": self.app_key, "Authorization": f"Bearer {self.token(user_id)}"}
+
+    def put_items(self, items: list[dict[str, Any]]) -> None:
+        for start in range(0, len(items), 1000):
+            r = self.client.post("/v1/items", json={"items": items[start : start + 1000]}, headers=self.admin)
+            assert r.status_code == 200 and not r.json()["errors"], r.text
+
+    def send(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        r = self.client.post("/v1/events", json={"events": events}, headers=self.admin)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def feed(self, user_id: str, **params: Any) -> dict[str, Any]:
+        r = self.client.get(f"/v1/users/{user_id}/feed", params=params, headers=self.admin)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+@pytest.fixture
+def api_factory(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Api]]:
+    """Builds a running app over a fresh database of the given backend."""
+    clients: list[TestClient] = []
+
+    def build(backend: str = "sqlite", *, database_file: Path | None = None, **overrides: Any) -> Api:
+        directory = tmp_path / f"{backend}-{len(clients)}"
+        directory.mkdir()
+        if database_file is not None:
+            shutil.copyfile(database_file, directory / "memfeed.db")
+        settings = migrated(make_settings(directory, database_url_for(backend, directory), **overrides))
+        database = create_database(settings.resolved_database_url)
+        _, admin_key = create_api_key(database, "admin", "tests")
+        _, app_key = create_api_key(database, "app", "tests")
+        database.dispose()
+        client = TestClient(create_app(settings, embedder=embedder))
+        client.__enter__()
+        clients.append(client)
+        return Api(client, settings, admin_key, app_key)
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Path, DemoDataset]:
+    """The generated demo data seeded once into a SQLite file through the real code; tests copy the file."""
+    from memfeed.demo import seed_demo
+    from memfeed.demo_data import generate_demo
+
+    directory = tmp_path_factory.mktemp("demo-template")
+    settings = migrated(make_settings(directory, database_url_for("sqlite", directory)))
+    runtime = build_runtime(settings, embedder=embedder)
+    dataset = generate_demo()
+    seed_demo(runtime, dataset)
+    runtime.close()
+    return directory / "memfeed.db", dataset
+
+
+@pytest.fixture
+def demo_api(api_factory: Callable[..., Api], demo_template: tuple[Path, DemoDataset]) -> Api:
+    """The app over a fresh copy of the seeded demo database."""
+    return api_factory("sqlite", database_file=demo_template[0])
+
+
+@pytest.fixture
+def demo_data(demo_template: tuple[Path, DemoDataset]) -> DemoDataset:
+    return demo_template[1]
+
+
+@pytest.fixture(params=BACKENDS)
+def api(request: pytest.FixtureRequest, api_factory: Callable[..., Api]) -> Api:
+    """The app over each configured database backend."""
+    return api_factory(request.param)
+
+
+TOPIC_TITLES: dict[str, list[str]] = {
+    "space": [
+        "NASA's Artemis crew prepares for the lunar flyby",
+        "A new exoplanet found in its star's habitable zone",
+        "How reusable rockets land themselves on a barge",
+        "The James Webb telescope photographs an ancient galaxy",
+        "Astronauts test a new spacesuit on the space station",
+        "Why Mars once had rivers and lakes",
+        "A solar flare lights up auroras across Europe",
+        "The race to mine asteroids for water",
+        "Saturn's moon Enceladus sprays ocean water into space",
+        "Inside mission control during a satellite launch",
+        "A comet visible to the naked eye this month",
+        "Black holes merging detected by gravitational waves",
+    ],
+    "cooking": [
+        "A weeknight pasta with garlic, lemon and chilli",
+        "How to keep a sourdough starter alive",
+        "The secret to crisp roast potatoes",
+        "Braised short ribs for a slow Sunday dinner",
+        "Five easy curries from one spice blend",
+        "Knife skills every home cook should learn",
+        "A foolproof recipe for French omelettes",
+        "Baking flaky croissants at home",
+        "Fermenting kimchi in your kitchen",
+        "One-pan chicken thighs with roasted vegetables",
+        "Homemade ramen broth, step by step",
+        "Perfect chocolate chip cookies every time",
+    ],
+    "football": [
+        "The striker who scored a hat-trick in the derby",
+        "Tactics: why the high press wins the league",
+        "A goalkeeper's penalty save sends the team to the final",
+        "The transfer window's biggest signings",
+        "Champions League quarter-final preview",
+        "How a small club climbed three divisions",
+        "The manager sacked after a run of defeats",
+        "World Cup qualifiers: the group of death",
+        "Youth academies that produce the best midfielders",
+        "VAR controversy in Saturday's match",
+        "The greatest comeback in cup final history",
+        "Football fans protest ticket prices",
+    ],
+}
+
+
+def topic_items(published_at: str = "2026-01-01T00:00:00Z") -> list[dict[str, Any]]:
+    """A small catalog of three clearly separated topics, 12 items each."""
+    return [
+        {"item_id": f"{topic}-{n:02d}", "title": title, "category": topic, "published_at": published_at}
+        for topic, titles in TOPIC_TITLES.items()
+        for n, title in enumerate(titles)
+    ]
