@@ -40,7 +40,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings)
         if not settings.auth_enabled:
-            log.warning("AUTH IS DISABLED (MEMFEED_AUTH=disabled): every caller is admin; never do this in production")
+            log.warning(
+                "AUTH IS DISABLED (MEMFEED_AUTH=disabled): every caller is admin; never do this in production"
+            )
         runtime = await asyncio.to_thread(build_runtime, settings, embedder=embedder)
         app.state.runtime = runtime
         sync_task = asyncio.create_task(_keep_catalog_in_sync(runtime))

@@ -85,6 +85,14 @@ class RequestContextMiddleware:
 
     async def _too_large(self, send: Any) -> None:
         body = _error_body("payload_too_large", f"request body exceeds {self.max_body_bytes} bytes")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

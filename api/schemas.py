@@ -45,9 +45,20 @@ class ItemOut(BaseModel):
 
 
 class ItemBatchIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {"items": [
-        {"item_id": "article-1", "title": "How rockets land themselves", "category": "space", "tags": ["rockets"]}
-    ]}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "items": [
+                    {
+                        "item_id": "article-1",
+                        "title": "How rockets land themselves",
+                        "category": "space",
+                        "tags": ["rockets"],
+                    }
+                ]
+            }
+        }
+    )
 
     items: list[Annotated[ItemEntry | Any, Field(union_mode="left_to_right")]] = Field(
         max_length=1000, description="Up to 1000 items shaped like ItemEntry; bad ones are reported by index"
@@ -79,10 +90,21 @@ class SimilarOut(BaseModel):
 
 
 class EventBatchIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {"events": [
-        {"event_id": "e-1", "user_id": "u-1", "item_id": "article-1", "type": "like",
-         "timestamp": "2026-05-02T10:00:00Z"}
-    ]}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "events": [
+                    {
+                        "event_id": "e-1",
+                        "user_id": "u-1",
+                        "item_id": "article-1",
+                        "type": "like",
+                        "timestamp": "2026-05-02T10:00:00Z",
+                    }
+                ]
+            }
+        }
+    )
 
     events: list[Annotated[EventIn | Any, Field(union_mode="left_to_right")]] = Field(
         max_length=500, description="Up to 500 events shaped like EventIn; bad ones are rejected one by one"

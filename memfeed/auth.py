@@ -117,7 +117,12 @@ class TokenVerifier:
     """Verifies end-user JWTs: one configured algorithm only (never `none`), `exp` and `sub` required."""
 
     def __init__(
-        self, *, secret: str | None, public_key: str | None, audience: str | None = None, issuer: str | None = None
+        self,
+        *,
+        secret: str | None,
+        public_key: str | None,
+        audience: str | None = None,
+        issuer: str | None = None,
     ) -> None:
         if public_key:
             self._key: Any = public_key
@@ -152,8 +157,9 @@ class TokenVerifier:
         return sub
 
 
-def issue_token(secret: str, user_id: str, ttl_seconds: int, *, audience: str | None = None,
-                issuer: str | None = None) -> str:
+def issue_token(
+    secret: str, user_id: str, ttl_seconds: int, *, audience: str | None = None, issuer: str | None = None
+) -> str:
     """An HS256 end-user token, for development and tests (production tokens come from the app's auth)."""
     now = utcnow()
     claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + timedelta(seconds=ttl_seconds)}

@@ -136,7 +136,9 @@ def upsert_items(session: Session, embedder: Embedder, entries: Sequence[ItemEnt
         vector_row = vectors.get(item_id)
         needs_vector = vector_row is None or vector_row.content_hash != digest
         if needs_vector:
-            to_embed.append((item_id, digest, item_text(fields.title, fields.text, fields.tags, fields.category)))
+            to_embed.append(
+                (item_id, digest, item_text(fields.title, fields.text, fields.tags, fields.category))
+            )
         results.append(UpsertResult(item_id, created, needs_vector))
     session.flush()
     fresh = _store_vectors(session, embedder, to_embed, now)
@@ -193,9 +195,8 @@ def embed_missing(session: Session, embedder: Embedder, *, batch: int = 512) -> 
     Cost is proportional to what changed: unchanged items are skipped by content hash.
     """
     rows = session.execute(
-        select(Item.item_id, Item.title, Item.text, Item.tags, Item.category, Item.content_hash).outerjoin(
-            ItemVector, ItemVector.item_id == Item.item_id
-        )
+        select(Item.item_id, Item.title, Item.text, Item.tags, Item.category, Item.content_hash)
+        .outerjoin(ItemVector, ItemVector.item_id == Item.item_id)
         .where(
             (ItemVector.item_id.is_(None))
             | (ItemVector.embedder != embedder.embedder_id)
@@ -205,7 +206,9 @@ def embed_missing(session: Session, embedder: Embedder, *, batch: int = 512) -> 
     now = utcnow()
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
-        pending = [(r.item_id, r.content_hash, item_text(r.title, r.text, r.tags or [], r.category)) for r in chunk]
+        pending = [
+            (r.item_id, r.content_hash, item_text(r.title, r.text, r.tags or [], r.category)) for r in chunk
+        ]
         _store_vectors(session, embedder, pending, now)
         session.flush()
     return len(rows)

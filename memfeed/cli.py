@@ -32,8 +32,14 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     _migrate(settings)
     if workers > 1:
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level.lower())
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+        )
     else:
         from api.app import create_app
 
@@ -126,21 +132,35 @@ def token(
 
     settings = get_settings()
     if settings.jwt_public_key:
-        typer.echo("tokens are verified with MEMFEED_JWT_PUBLIC_KEY: issue them with the app's own auth", err=True)
+        typer.echo(
+            "tokens are verified with MEMFEED_JWT_PUBLIC_KEY: issue them with the app's own auth", err=True
+        )
         raise typer.Exit(1)
-    typer.echo(issue_token(jwt_secret(settings), user, ttl or settings.token_ttl_seconds,
-                           audience=settings.jwt_audience, issuer=settings.jwt_issuer))
+    typer.echo(
+        issue_token(
+            jwt_secret(settings),
+            user,
+            ttl or settings.token_ttl_seconds,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+        )
+    )
 
 
 @app.command()
 def demo(
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after seeding")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the API after seeding")
+    ] = True,
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
+    items: Annotated[int, typer.Option(min=100, help="catalog size")] = 1200,
+    users: Annotated[int, typer.Option(min=10, help="simulated users")] = 200,
 ) -> None:
     """Seed the generated demo catalog and users, print keys, a token and curl commands, then serve."""
     from memfeed.auth import create_api_key, issue_token
     from memfeed.demo import seed_demo
+    from memfeed.demo_data import generate_demo
     from memfeed.logs import configure_logging
     from memfeed.runtime import build_runtime
     from memfeed.signing import jwt_secret
@@ -151,11 +171,16 @@ def demo(
     _migrate(settings)
     runtime = build_runtime(settings)
     try:
-        summary = seed_demo(runtime)
+        summary = seed_demo(runtime, generate_demo(n_items=items, n_users=users))
         _, admin_key = create_api_key(runtime.database, "admin", "demo admin")
         _, app_key = create_api_key(runtime.database, "app", "demo app")
-        user_token = issue_token(jwt_secret(settings), summary.busiest_user, 86_400,
-                                 audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+        user_token = issue_token(
+            jwt_secret(settings),
+            summary.busiest_user,
+            86_400,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+        )
     finally:
         runtime.close()
     host = host or settings.host
@@ -171,8 +196,8 @@ def demo(
         f"-H 'Authorization: Bearer {user_token}'\n"
         f"  curl -s {base}/v1/items/{summary.sample_items[0]}/similar?limit=5 -H 'X-API-Key: {admin_key}'\n"
         f"  curl -s -X POST {base}/v1/events -H 'X-API-Key: {app_key}' -H 'Authorization: Bearer {user_token}' "
-        f"-H 'Content-Type: application/json' -d '{{\"events\": [{{\"event_id\": \"try-1\", \"user_id\": \"{user}\", "
-        f"\"item_id\": \"{summary.sample_items[1]}\", \"type\": \"like\"}}]}}'\n"
+        f'-H \'Content-Type: application/json\' -d \'{{"events": [{{"event_id": "try-1", "user_id": "{user}", '
+        f'"item_id": "{summary.sample_items[1]}", "type": "like"}}]}}\'\n'
     )
     if serve_after:
         typer.echo(f"serving on {base} (Ctrl-C to stop); OpenAPI at {base}/docs")

@@ -112,8 +112,12 @@ def ingest_events(
             result.rejected.append(Rejection(index, event.event_id, "validation_error", problem))
         elif event.timestamp is not None and event.timestamp > now + future_tolerance:
             result.rejected.append(
-                Rejection(index, event.event_id, "timestamp_in_future", "timestamp is more than "
-                          f"{int(future_tolerance.total_seconds())} s in the future")
+                Rejection(
+                    index,
+                    event.event_id,
+                    "timestamp_in_future",
+                    f"timestamp is more than {int(future_tolerance.total_seconds())} s in the future",
+                )
             )
         elif allow_user is not None and not allow_user(event.user_id):
             result.rejected.append(
@@ -130,7 +134,9 @@ def ingest_events(
     for index, event in candidates:
         if event.item_id not in known:
             result.rejected.append(
-                Rejection(index, event.event_id, "unknown_item", f"item {event.item_id!r} is not in the catalog")
+                Rejection(
+                    index, event.event_id, "unknown_item", f"item {event.item_id!r} is not in the catalog"
+                )
             )
             continue
         if event.event_id in rows:
@@ -170,7 +176,11 @@ def _dialect_insert(session: Session, entity: type[Event] | type[User]) -> Any:
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[str]:
     """Insert rows whose event_id is new; returns the ids actually inserted (the unique index decides)."""
-    stmt = _dialect_insert(session, Event).on_conflict_do_nothing(index_elements=["event_id"]).returning(Event.event_id)
+    stmt = (
+        _dialect_insert(session, Event)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(Event.event_id)
+    )
     return list(session.scalars(stmt, rows))
 
 

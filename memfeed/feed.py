@@ -66,7 +66,9 @@ class FeedQuery:
 class FeedService:
     """Serves feeds over one `LiveCatalog`; popularity is recomputed at most every refresh interval."""
 
-    def __init__(self, database: Database, catalog: LiveCatalog, settings: Settings, codec: CursorCodec) -> None:
+    def __init__(
+        self, database: Database, catalog: LiveCatalog, settings: Settings, codec: CursorCodec
+    ) -> None:
         self.database = database
         self.catalog = catalog
         self.settings = settings
@@ -99,10 +101,14 @@ class FeedService:
             now = utcnow()
             if stale_popularity:
                 with self.database.session() as session:
-                    self._popularity = recent_popularity(session, now, self.settings.feed_popularity_window_days)
+                    self._popularity = recent_popularity(
+                        session, now, self.settings.feed_popularity_window_days
+                    )
                 self._popularity_at = clock
             self._cold_version = self.catalog.version
-            self._cold = cold_ranking(self.catalog.cards(), self._popularity, now, self.settings.feed_freshness_days)
+            self._cold = cold_ranking(
+                self.catalog.cards(), self._popularity, now, self.settings.feed_freshness_days
+            )
             self._cold_at = clock
         finally:
             self._lock.release()
@@ -162,7 +168,11 @@ class FeedService:
         )
 
     def _eligible(self, card: ItemCard | None, query: FeedQuery) -> bool:
-        return card is not None and card.available and (query.category is None or card.category == query.category)
+        return (
+            card is not None
+            and card.available
+            and (query.category is None or card.category == query.category)
+        )
 
     def _cold_page(self, query: FeedQuery, blocked: set[str], served: set[bytes]) -> list[FeedItem]:
         page: list[FeedItem] = []
@@ -223,11 +233,17 @@ class FeedService:
             relevance = relevance - self.settings.feed_negative_weight * push
         pop = np.array([self._popularity.get(c, 0.0) for c in found], dtype=np.float32)
         fresh = np.array(
-            [freshness(self.catalog.card(c).published_at, now, self.settings.feed_freshness_days)  # type: ignore[union-attr]
-             for c in found],
+            [
+                freshness(self.catalog.card(c).published_at, now, self.settings.feed_freshness_days)  # type: ignore[union-attr]
+                for c in found
+            ],
             dtype=np.float32,
         )
-        score = relevance + self.settings.feed_popularity_weight * pop + self.settings.feed_freshness_weight * fresh
+        score = (
+            relevance
+            + self.settings.feed_popularity_weight * pop
+            + self.settings.feed_freshness_weight * fresh
+        )
         order = sorted(range(len(found)), key=lambda i: (-float(score[i]), found[i]))[: query.limit]
         page = []
         for i in order:

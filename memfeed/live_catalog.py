@@ -89,7 +89,9 @@ class LiveCatalog:
         newest = self._watermark
         with database.session() as session:
             for item, blob, embedder in session.execute(stmt):
-                cards.append(ItemCard(item.item_id, item.title, item.category, item.published_at, item.available))
+                cards.append(
+                    ItemCard(item.item_id, item.title, item.category, item.published_at, item.available)
+                )
                 if blob is not None and embedder == self.embedder_id:
                     vectors[item.item_id] = np.frombuffer(blob, dtype=np.float32)
                 if newest is None or item.updated_at > newest:

@@ -75,8 +75,9 @@ class Runtime:
         if hard:
             self.catalog.forget([item_id])
         else:
-            self.catalog.apply([catalog_ops.ItemCard(card.item_id, card.title, card.category, card.published_at,
-                                                     False)], {})
+            self.catalog.apply(
+                [catalog_ops.ItemCard(card.item_id, card.title, card.category, card.published_at, False)], {}
+            )
 
     # --- users and events -----------------------------------------------------------------------
 
@@ -119,8 +120,9 @@ class Runtime:
 def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
     """Open the database, load the embedder once, embed what lacks a vector, and load the live catalog."""
     database = create_database(settings.resolved_database_url)
-    embedder = embedder or load_embedder(settings.embedding_model, settings.embedding_device,
-                                         settings.embedding_batch_size)
+    embedder = embedder or load_embedder(
+        settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
+    )
     with database.session() as session:
         embedded = catalog_ops.embed_missing(session, embedder)
     if embedded:

@@ -17,6 +17,8 @@ def post_events(body: EventBatchIn, runtime: RuntimeDep, owner: EventWriter) -> 
     return EventBatchOut(
         accepted=result.accepted,
         duplicates=result.duplicates,
-        rejected=[RejectedEvent(index=r.index, event_id=r.event_id, code=r.code, message=r.message)
-                  for r in result.rejected],
+        rejected=[
+            RejectedEvent(index=r.index, event_id=r.event_id, code=r.code, message=r.message)
+            for r in result.rejected
+        ],
     )

@@ -40,9 +40,15 @@ def item_out(item: Item) -> ItemOut:
     )
 
 
-@router.put("/{item_id}", response_model=ItemOut, status_code=200,
-            responses={201: {"model": ItemOut, "description": "created"}, **errors(401, 403, 413, 422)})
-def put_item(item_id: ItemId, body: ItemFields, runtime: RuntimeDep, _: AdminCaller, response: Response) -> ItemOut:
+@router.put(
+    "/{item_id}",
+    response_model=ItemOut,
+    status_code=200,
+    responses={201: {"model": ItemOut, "description": "created"}, **errors(401, 403, 413, 422)},
+)
+def put_item(
+    item_id: ItemId, body: ItemFields, runtime: RuntimeDep, _: AdminCaller, response: Response
+) -> ItemOut:
     """Create or replace one item; it is recommendable at once through its text."""
     result = runtime.upsert_item(item_id, body)
     if result.created:

@@ -75,16 +75,21 @@ def test_rs256_tokens_verified_with_public_key(api_factory) -> None:  # type: ig
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     api = api_factory("sqlite", jwt_public_key=public_pem)
     good = jwt.encode({"sub": "alice", "exp": int(time.time()) + 600}, private, algorithm="RS256")
     # An HS256 token signed with the public key text must not pass (algorithm confusion).
     confused = jwt.encode({"sub": "alice", "exp": int(time.time()) + 600}, "k" * 64, algorithm="HS256")
-    ok = api.client.get("/v1/users/alice/feed", headers={"X-API-Key": api.app_key, "Authorization": f"Bearer {good}"})
-    bad = api.client.get("/v1/users/alice/feed",
-                         headers={"X-API-Key": api.app_key, "Authorization": f"Bearer {confused}"})
+    ok = api.client.get(
+        "/v1/users/alice/feed", headers={"X-API-Key": api.app_key, "Authorization": f"Bearer {good}"}
+    )
+    bad = api.client.get(
+        "/v1/users/alice/feed", headers={"X-API-Key": api.app_key, "Authorization": f"Bearer {confused}"}
+    )
     assert (ok.status_code, bad.status_code) == (200, 401)
 
 

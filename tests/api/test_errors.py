@@ -19,8 +19,11 @@ def test_body_over_the_cap_is_413(api_factory) -> None:  # type: ignore[no-untyp
     api = api_factory("sqlite", max_body_bytes=10_000)
     big = {"title": "x" * 20_000}
     assert_error(api.client.put("/v1/items/big", json=big, headers=api.admin), 413, "payload_too_large")
-    chunked = api.client.put("/v1/items/big", content=iter([b'{"title": "', b"y" * 20_000, b'"}']),
-                             headers={**api.admin, "Content-Type": "application/json"})
+    chunked = api.client.put(
+        "/v1/items/big",
+        content=iter([b'{"title": "', b"y" * 20_000, b'"}']),
+        headers={**api.admin, "Content-Type": "application/json"},
+    )
     assert_error(chunked, 413, "payload_too_large")
     assert_error(api.client.get("/v1/items/big", headers=api.admin), 404, "not_found")
 

@@ -20,8 +20,10 @@ def stored_event_ids(api: Api) -> list[str]:
 
 
 def batch(n: int, user: str = "u1", prefix: str = "e") -> list[dict]:
-    return [{"event_id": f"{prefix}{i}", "user_id": user, "item_id": f"space-{i % 12:02d}", "type": "view"}
-            for i in range(n)]
+    return [
+        {"event_id": f"{prefix}{i}", "user_id": user, "item_id": f"space-{i % 12:02d}", "type": "view"}
+        for i in range(n)
+    ]
 
 
 def test_resent_batch_counts_duplicates_not_events(api: Api) -> None:
@@ -57,8 +59,15 @@ def test_one_bad_event_does_not_reject_the_batch(api: Api) -> None:
     result = api.send(events)
     assert result["accepted"] == 2
     codes = {r["index"]: r["code"] for r in result["rejected"]}
-    assert codes == {1: "validation_error", 2: "timestamp_in_future", 3: "unknown_item", 4: "validation_error",
-                     5: "validation_error", 6: "validation_error", 7: "validation_error"}
+    assert codes == {
+        1: "validation_error",
+        2: "timestamp_in_future",
+        3: "unknown_item",
+        4: "validation_error",
+        5: "validation_error",
+        6: "validation_error",
+        7: "validation_error",
+    }
     assert {r["event_id"] for r in result["rejected"] if r["index"] in (2, 3)} == {"future", "ghost"}
     assert all(r["message"] for r in result["rejected"])
     assert stored_event_ids(api) == ["ok-1", "ok-2"]
@@ -68,10 +77,18 @@ def test_late_events_are_accepted_and_near_future_tolerated(api: Api) -> None:
     api.put_items(topic_items())
     last_year = int((datetime.now(UTC) - timedelta(days=400)).timestamp())
     soon = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
-    result = api.send([
-        {"event_id": "old", "user_id": "u1", "item_id": "space-01", "type": "click", "timestamp": last_year},
-        {"event_id": "skew", "user_id": "u1", "item_id": "space-02", "type": "click", "timestamp": soon},
-    ])
+    result = api.send(
+        [
+            {
+                "event_id": "old",
+                "user_id": "u1",
+                "item_id": "space-01",
+                "type": "click",
+                "timestamp": last_year,
+            },
+            {"event_id": "skew", "user_id": "u1", "item_id": "space-02", "type": "click", "timestamp": soon},
+        ]
+    )
     assert result == {"accepted": 2, "duplicates": 0, "rejected": []}
 
 
@@ -79,7 +96,9 @@ def test_rejected_event_can_be_resent_after_fix(api: Api) -> None:
     api.put_items(topic_items())
     bad = {"event_id": "late-item", "user_id": "u1", "item_id": "space-99", "type": "like"}
     assert api.send([bad])["rejected"][0]["code"] == "unknown_item"
-    api.put_items([{"item_id": "space-99", "title": "A new telescope sees the first stars", "category": "space"}])
+    api.put_items(
+        [{"item_id": "space-99", "title": "A new telescope sees the first stars", "category": "space"}]
+    )
     assert api.send([bad])["accepted"] == 1
 
 

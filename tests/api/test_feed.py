@@ -12,7 +12,10 @@ from tests.conftest import Api, topic_items
 
 
 def likes(user: str, item_ids: list[str], kind: str = "like", prefix: str = "") -> list[dict]:
-    return [{"event_id": f"{prefix}{user}-{kind}-{i}", "user_id": user, "item_id": i, "type": kind} for i in item_ids]
+    return [
+        {"event_id": f"{prefix}{user}-{kind}-{i}", "user_id": user, "item_id": i, "type": kind}
+        for i in item_ids
+    ]
 
 
 def category_of(demo: DemoDataset) -> dict[str, str]:
@@ -54,8 +57,12 @@ def test_dislikes_push_the_feed_away(demo_api: Api, demo_data: DemoDataset) -> N
 def test_engaged_hidden_disliked_and_unavailable_items_never_appear(api: Api) -> None:
     api.put_items(topic_items())
     seen = ["space-00", "space-01"]
-    api.send(likes("u", seen, "view") + likes("u", ["space-02"], "hide") + likes("u", ["space-03"], "dislike")
-             + likes("u", ["space-04"], "like"))
+    api.send(
+        likes("u", seen, "view")
+        + likes("u", ["space-02"], "hide")
+        + likes("u", ["space-03"], "dislike")
+        + likes("u", ["space-04"], "like")
+    )
     api.client.delete("/v1/items/space-05", headers=api.admin)
     served = chain(api, "u", limit=7)
     blocked = {"space-00", "space-01", "space-02", "space-03", "space-04", "space-05"}
@@ -113,7 +120,10 @@ def test_cold_user_gets_popular_and_fresh_items_with_reasons(api: Api) -> None:
     items = topic_items(published_at=(now - timedelta(days=60)).isoformat())
     items[0]["published_at"] = now.isoformat()
     api.put_items(items)
-    crowd = [{"event_id": f"c{u}", "user_id": f"fan{u}", "item_id": "football-03", "type": "like"} for u in range(5)]
+    crowd = [
+        {"event_id": f"c{u}", "user_id": f"fan{u}", "item_id": "football-03", "type": "like"}
+        for u in range(5)
+    ]
     api.send(crowd)
     feed = api.feed("brand-new", limit=10)
     ids = [i["item_id"] for i in feed["items"]]

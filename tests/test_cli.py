@@ -1,0 +1,86 @@
+"""The command line as operators use it: db upgrade, keys, tokens, and the demo seeding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from memfeed.cli import app
+from memfeed.embedding import Embedder
+from memfeed.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEMFEED_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("MEMFEED_JWT_SECRET", "cli-secret-" + "z" * 32)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+def test_db_upgrade_is_repeatable(cli_env: Path) -> None:
+    for _ in range(2):
+        result = runner.invoke(app, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+    assert (cli_env / "var" / "memfeed.db").exists()
+
+
+def test_created_key_and_token_open_the_api(cli_env: Path, embedder: Embedder) -> None:
+    created = runner.invoke(app, ["keys", "create", "--scope", "app", "--name", "ios"])
+    assert created.exit_code == 0, created.output
+    key = last_line(created.output)
+    issued = runner.invoke(app, ["token", "--user", "alice", "--ttl", "120"])
+    assert issued.exit_code == 0, issued.output
+    token = last_line(issued.output)
+    claims = jwt.decode(token, get_settings().jwt_secret, algorithms=["HS256"])
+    assert claims["sub"] == "alice" and claims["exp"] - claims["iat"] == 120
+    with TestClient(create_app(get_settings(), embedder=embedder)) as client:
+        headers = {"X-API-Key": key, "Authorization": f"Bearer {token}"}
+        assert client.get("/v1/users/alice/feed", headers=headers).status_code == 200
+        assert client.get("/v1/users/bob/feed", headers=headers).status_code == 403
+    listed = runner.invoke(app, ["keys", "list"])
+    assert "ios" in listed.output and key not in listed.output
+    key_id = key.split("_")[1]
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 1
+
+
+def test_bad_scope_is_refused(cli_env: Path) -> None:
+    result = runner.invoke(app, ["keys", "create", "--scope", "root"])
+    assert result.exit_code != 0
+
+
+def test_demo_seeds_and_prints_working_credentials(cli_env: Path, embedder: Embedder) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve", "--items", "300", "--users", "40"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    admin_key = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("admin key:"))
+    app_key = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("app key:"))
+    token_line = next(line for line in lines if line.startswith("user token"))
+    user = token_line.split("(")[1].split(",")[0]
+    token = token_line.split(": ", 1)[1]
+    assert sum("curl -s" in line for line in lines) == 3
+    with TestClient(create_app(get_settings(), embedder=embedder)) as client:
+        feed = client.get(
+            f"/v1/users/{user}/feed", headers={"X-API-Key": app_key, "Authorization": f"Bearer {token}"}
+        )
+        assert feed.status_code == 200 and len(feed.json()["items"]) == 20
+        assert any(i["reason"].startswith("because you") for i in feed.json()["items"])
+        items = client.get("/v1/items/does-not-exist", headers={"X-API-Key": admin_key})
+        assert items.status_code == 404
+    again = runner.invoke(app, ["demo", "--no-serve", "--items", "300", "--users", "40"])
+    assert again.exit_code == 0 and " 0 new events" in again.output
