@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from memfeed.catalog import ItemEntry, ItemFields
 from memfeed.events import EventIn
+from memfeed.ids import JsonObject
 
 __all__ = ["EventIn", "ItemEntry", "ItemFields"]
 
@@ -130,7 +131,7 @@ class EventBatchOut(BaseModel):
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    traits: dict[str, Any] = Field(default_factory=dict)
+    traits: JsonObject = Field(default_factory=dict)
 
 
 class UserOut(BaseModel):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from memfeed.embedding import Embedder, content_hash, item_text
 from memfeed.errors import ItemNotFound
-from memfeed.ids import ExternalId, Tag
+from memfeed.ids import CleanStr, ExternalId, JsonObject, Tag
 from memfeed.storage.schema import Item, ItemVector
 from memfeed.storage.types import utcnow
 
@@ -28,13 +28,13 @@ class ItemFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=500)
-    text: str = Field(default="", max_length=20_000)
+    title: CleanStr = Field(min_length=1, max_length=500)
+    text: CleanStr = Field(default="", max_length=20_000)
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     category: ExternalId | None = None
     available: bool = True
     published_at: AwareDatetime | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: JsonObject = Field(default_factory=dict)
 
 
 class ItemEntry(ItemFields):

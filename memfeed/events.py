@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from memfeed.ids import ExternalId
+from memfeed.ids import ExternalId, JsonObject
 from memfeed.storage.schema import Event, Item, User
 from memfeed.storage.types import utcnow
 
@@ -50,7 +50,7 @@ class EventIn(BaseModel):
     timestamp: AwareDatetime | None = Field(
         default=None, description="ISO-8601 with offset or Unix seconds; defaults to the receive time"
     )
-    context: dict[str, Any] | None = None
+    context: JsonObject | None = None
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,16 @@ from memfeed.catalog import ItemCard
 from memfeed.cursor import CursorCodec, item_digest
 from memfeed.errors import ItemNotFound
 from memfeed.live_catalog import LiveCatalog
+from memfeed.model_bundle import ServingModel
 from memfeed.popularity import ColdEntry, cold_ranking, freshness, recent_popularity
-from memfeed.profile import Interaction, Profile, build_profile
+from memfeed.profile import Interaction, Profile, build_profile, item_weights, user_signals
+from memfeed.ranking import RankWeights, UserSignals, score_candidates, top_k
 from memfeed.settings import Settings
 from memfeed.storage.db import Database
 from memfeed.storage.schema import Event, ItemVector
 from memfeed.storage.types import utcnow
 
 ANCHOR_REASON_MIN_SIMILARITY = 0.35
-PROFILE_BLEND = 0.6
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,18 @@ class FeedService:
         self._cold_at = 0.0
         self._cold_version = -1
         self._lock = threading.Lock()
+        self.model: ServingModel | None = None
+        """The champion model; replaced whole by `ModelWatcher` (requests read it once)."""
+
+    @property
+    def content_version(self) -> str:
+        """What ranks feeds before any trained model is loaded."""
+        return f"content:{self.catalog.embedder_id}"
 
     @property
     def model_version(self) -> str:
-        return f"content:{self.catalog.embedder_id}"
+        model = self.model
+        return model.version if model else self.content_version
 
     # --- non-personal signals -------------------------------------------------------------------
 
@@ -118,20 +127,43 @@ class FeedService:
     def feed(self, query: FeedQuery) -> FeedPage:
         served = self.codec.decode(query.cursor, query.scope) if query.cursor else set()
         self.refresh_popularity()
+        model = self.model  # one read: a swap mid-request cannot mix two versions
         now = utcnow()
-        profile = self._profile(query.user_id, now)
+        interactions = self._interactions(query.user_id)
+        profile = build_profile(
+            interactions,
+            self._vectors,
+            now=now,
+            half_life_days=self.settings.feed_half_life_days,
+            negative_weight=self.settings.feed_negative_weight,
+        )
+        factors = self._user_factors(model, query.user_id, interactions, now) if model else None
         blocked = profile.seen | set(query.exclude)
-        if profile.is_cold:
+        if profile.is_cold and factors is None:
             items = self._cold_page(query, blocked, served)
         else:
-            items = self._personal_page(query, profile, blocked, served, now)
+            items = self._personal_page(query, profile, factors, model, blocked, served, now)
         next_cursor = None
         total_served = len(served) + len(items)
         if len(items) == query.limit and total_served < self.settings.feed_max_cursor_items:
             next_cursor = self.codec.encode(query.scope, served | {item_digest(i.item_id) for i in items})
-        return FeedPage(items, next_cursor, self.model_version)
+        version = model.version if model else self.content_version
+        return FeedPage(items, next_cursor, version)
+
+    def _user_factors(
+        self, model: ServingModel, user_id: str, interactions: list[Interaction], now: datetime
+    ) -> np.ndarray | None:
+        """The model's factors for this user, or an exact ALS fold-in when they acted after the model's data."""
+        newest = interactions[0].ts if interactions else None
+        if model.watermark is not None and (newest is None or newest <= model.watermark):
+            stored = model.factors.stored_user(user_id)
+            if stored is not None:
+                return stored
+        weights, _ = item_weights(interactions, now, model.params.half_life_days)
+        return model.factors.fold_in(weights)
 
     def _interactions(self, user_id: str) -> list[Interaction]:
+        """The user's latest events, newest first."""
         with self.database.session() as session:
             rows = session.execute(
                 select(Event.item_id, Event.type, Event.value, Event.ts)
@@ -144,7 +176,8 @@ class FeedService:
     def _vectors(self, item_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Vectors from the live index, falling back to the database for withdrawn (unavailable) items."""
         found, matrix = self.catalog.index.get_many(item_ids)
-        missing = [i for i in item_ids if i not in set(found)]
+        known = set(found)
+        missing = [i for i in item_ids if i not in known]
         if not missing:
             return found, matrix
         with self.database.session() as session:
@@ -157,15 +190,6 @@ class FeedService:
             return found, matrix
         extra = np.vstack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
         return found + [r.item_id for r in rows], np.vstack([matrix.reshape(-1, self.catalog.dim), extra])
-
-    def _profile(self, user_id: str, now: datetime) -> Profile:
-        return build_profile(
-            self._interactions(user_id),
-            self._vectors,
-            now=now,
-            half_life_days=self.settings.feed_half_life_days,
-            negative_weight=self.settings.feed_negative_weight,
-        )
 
     def _eligible(self, card: ItemCard | None, query: FeedQuery) -> bool:
         return (
@@ -188,78 +212,100 @@ class FeedService:
         return page
 
     def _candidates(
-        self, query: FeedQuery, profile: Profile, anchors: np.ndarray, blocked: set[str], n_served: int
+        self,
+        query: FeedQuery,
+        signals: UserSignals,
+        model: ServingModel | None,
+        blocked: set[str],
+        n_served: int,
     ) -> list[str]:
-        """Served items are filtered after the search (the cursor holds digests), so the pool widens by them."""
+        """ANN around the taste, each anchor, and (with a model) the hybrid vector, plus cold backfill.
+
+        Served items are filtered after the search (the cursor holds digests), so the pool widens by them.
+        """
         index = self.catalog.index
         widen = 8 if query.category else 1
         pool = min(len(index), (max(200, 4 * query.limit) + n_served) * widen)
-        assert profile.vector is not None
-        ids = {i for i, _ in index.search(profile.vector, pool + len(blocked), exclude=blocked)}
-        if len(anchors):
-            for hits in index.search_many(anchors, max(50, pool // 4), exclude=blocked):
+        ids: set[str] = set()
+        if signals.taste is not None:
+            ids.update(i for i, _ in index.search(signals.taste, pool + len(blocked), exclude=blocked))
+        if len(signals.anchors):
+            for hits in index.search_many(signals.anchors, max(50, pool // 4), exclude=blocked):
                 ids.update(i for i, _ in hits)
+        if model is not None:
+            query_vector = model.hybrid_query(signals.taste, signals.factors)
+            if query_vector is not None:
+                ids.update(
+                    i for i, _ in model.hybrid.search(query_vector, pool + len(blocked), exclude=blocked)
+                )
         ids.update(e.item_id for e in self._cold[:100])
         return sorted(ids - blocked)
 
     def _personal_page(
-        self, query: FeedQuery, profile: Profile, blocked: set[str], served: set[bytes], now: datetime
+        self,
+        query: FeedQuery,
+        profile: Profile,
+        factors: np.ndarray | None,
+        model: ServingModel | None,
+        blocked: set[str],
+        served: set[bytes],
+        now: datetime,
     ) -> list[FeedItem]:
-        assert profile.vector is not None
-        top = profile.anchors[: self.settings.feed_anchor_count]
-        anchor_ids, anchor_vecs = self._vectors([a for a, _, _ in top])
-        anchor_info = {a: (w, verb) for a, w, verb in top}
-        neg_ids, neg_vecs = self._vectors([n for n, _ in profile.negatives[:20]])
+        signals, anchor_ids = user_signals(
+            profile,
+            self._vectors,
+            anchor_count=self.settings.feed_anchor_count,
+            dim=self.catalog.dim,
+            factors=factors,
+        )
         ranked = [
             c
-            for c in self._candidates(query, profile, anchor_vecs, blocked, len(served))
+            for c in self._candidates(query, signals, model, blocked, len(served))
             if item_digest(c) not in served and self._eligible(self.catalog.card(c), query)
         ]
-        found, cand = self.catalog.index.get_many(ranked)
+        found, content = self.catalog.index.get_many(ranked)
         if not found:
             return []
-        relevance = cand @ profile.vector
-        best_anchor = np.zeros(len(found), dtype=np.int64)
-        raw_anchor = np.zeros(len(found), dtype=np.float32)
-        if anchor_ids:
-            sims = cand @ anchor_vecs.T
-            strength = np.array([anchor_info[a][0] for a in anchor_ids], dtype=np.float32)
-            weighted = sims * (strength / strength.max())
-            best_anchor = weighted.argmax(axis=1)
-            raw_anchor = sims[np.arange(len(found)), best_anchor]
-            relevance = PROFILE_BLEND * relevance + (1 - PROFILE_BLEND) * weighted.max(axis=1)
-        if neg_ids:
-            push = np.clip((cand @ neg_vecs.T).max(axis=1), 0.0, None)
-            relevance = relevance - self.settings.feed_negative_weight * push
+        cards = [self.catalog.card(c) for c in found]
         pop = np.array([self._popularity.get(c, 0.0) for c in found], dtype=np.float32)
         fresh = np.array(
             [
-                freshness(self.catalog.card(c).published_at, now, self.settings.feed_freshness_days)  # type: ignore[union-attr]
-                for c in found
+                freshness(card.published_at if card else None, now, self.settings.feed_freshness_days)
+                for card in cards
             ],
             dtype=np.float32,
         )
-        score = (
-            relevance
-            + self.settings.feed_popularity_weight * pop
-            + self.settings.feed_freshness_weight * fresh
+        weights = self.rank_weights(model)
+        scored = score_candidates(
+            signals, content, model.factor_rows(found) if model else None, pop, fresh, weights
         )
-        order = sorted(range(len(found)), key=lambda i: (-float(score[i]), found[i]))[: query.limit]
+        verbs = {a: verb for a, _, verb in profile.anchors}
         page = []
-        for i in order:
-            card = self.catalog.card(found[i])
+        for i in top_k(scored.score, found, query.limit):
+            card = cards[i]
             assert card is not None
-            if anchor_ids and raw_anchor[i] >= ANCHOR_REASON_MIN_SIMILARITY:
-                anchor = anchor_ids[int(best_anchor[i])]
+            if anchor_ids and scored.anchor_similarity[i] >= ANCHOR_REASON_MIN_SIMILARITY:
+                anchor = anchor_ids[int(scored.best_anchor[i])]
                 anchor_card = self.catalog.card(anchor)
-                title = anchor_card.title if anchor_card else anchor
-                reason = f"because you {anchor_info[anchor][1]} {title}"
+                reason = (
+                    f"because you {verbs.get(anchor, 'liked')} {anchor_card.title if anchor_card else anchor}"
+                )
             elif pop[i] >= 0.5:
                 reason = "popular now"
+            elif factors is not None:
+                reason = "people with similar taste liked this"
             else:
                 reason = "matches your interests"
-            page.append(FeedItem(card.item_id, card.title, round(float(score[i]), 6), reason))
+            page.append(FeedItem(card.item_id, card.title, round(float(scored.score[i]), 6), reason))
         return page
+
+    def rank_weights(self, model: ServingModel | None) -> RankWeights:
+        return RankWeights(
+            cf_weight=model.params.cf_weight if model else 0.0,
+            negative_weight=self.settings.feed_negative_weight,
+            popularity_weight=self.settings.feed_popularity_weight,
+            freshness_weight=self.settings.feed_freshness_weight,
+        )
 
     # --- similar items --------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from datetime import datetime
 
 import numpy as np
 
+from memfeed.ranking import UserSignals
+
 BASE_WEIGHTS: dict[str, float] = {
     "view": 0.3,
     "click": 0.6,
@@ -125,3 +127,29 @@ def _weighted_mean(
     mean = (w[:, None] * matrix).sum(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm > 1e-6 else None
+
+
+def user_signals(
+    profile: Profile,
+    lookup: Callable[[Sequence[str]], tuple[list[str], np.ndarray]],
+    *,
+    anchor_count: int,
+    dim: int,
+    factors: np.ndarray | None = None,
+) -> tuple[UserSignals, list[str]]:
+    """Ranking inputs from a profile: anchor and negative vectors (looked up once), plus CF factors if any.
+
+    Returns the signals and the anchor ids in the order of `signals.anchors` rows (for reasons).
+    """
+    top = profile.anchors[:anchor_count]
+    strength_of = {a: w for a, w, _ in top}
+    anchor_ids, anchor_vecs = lookup([a for a, _, _ in top])
+    _, negative_vecs = lookup([n for n, _ in profile.negatives[:20]])
+    signals = UserSignals(
+        taste=profile.vector,
+        anchors=anchor_vecs.reshape(-1, dim),
+        anchor_strength=np.array([strength_of[a] for a in anchor_ids], dtype=np.float32),
+        negatives=negative_vecs.reshape(-1, dim),
+        factors=factors,
+    )
+    return signals, anchor_ids

@@ -1,0 +1,155 @@
+"""Offline evaluation: a global temporal split, ranking metrics, and baselines scored on the same split.
+
+Protocol: events before the cut (the `holdout_fraction` latest share of events by time is after it) train;
+a user is evaluated when they have >= 1 training event and a positive test event on an item they had not seen
+in training. Each model ranks every item the user has not seen in training; relevant = those test positives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from memfeed.profile import Interaction, event_weight
+
+Ranker = Callable[[str, list[Interaction], set[str], int], list[str]]
+"""(user_id, train interactions, items to exclude, k) -> ranked item ids"""
+
+
+def recall_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    if not relevant:
+        return 0.0
+    return len(set(ranked[:k]) & relevant) / min(len(relevant), k)
+
+
+def ndcg_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    dcg = sum(1.0 / math.log2(i + 2) for i, item in enumerate(ranked[:k]) if item in relevant)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), k)))
+    return dcg / ideal if ideal else 0.0
+
+
+def average_precision_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    hits = 0
+    total = 0.0
+    for i, item in enumerate(ranked[:k]):
+        if item in relevant:
+            hits += 1
+            total += hits / (i + 1)
+    return total / min(len(relevant), k) if relevant else 0.0
+
+
+def hit_rate_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    return 1.0 if set(ranked[:k]) & relevant else 0.0
+
+
+@dataclass
+class Split:
+    cut: datetime
+    train: dict[str, list[Interaction]]
+    test: dict[str, set[str]]
+    train_events: int
+    test_events: int
+    items: list[str] = field(default_factory=list)
+
+    @property
+    def users(self) -> list[str]:
+        return sorted(self.test)
+
+
+def temporal_split(
+    events: Sequence[tuple[str, Interaction]], items: Sequence[str], holdout_fraction: float = 0.2
+) -> Split:
+    """Split (user_id, interaction) pairs at the time quantile `1 - holdout_fraction`."""
+    if not events:
+        raise ValueError("no events to evaluate on")
+    times = sorted(it.ts for _, it in events)
+    cut = times[min(int(len(times) * (1 - holdout_fraction)), len(times) - 1)]
+    train: dict[str, list[Interaction]] = {}
+    test_pos: dict[str, set[str]] = {}
+    n_train = n_test = 0
+    for user, it in events:
+        if it.ts < cut:
+            train.setdefault(user, []).append(it)
+            n_train += 1
+        else:
+            n_test += 1
+            if event_weight(it.type, it.value) >= 0.5:
+                test_pos.setdefault(user, set()).add(it.item_id)
+    test: dict[str, set[str]] = {}
+    for user, positives in test_pos.items():
+        seen = {it.item_id for it in train.get(user, [])}
+        fresh = positives - seen
+        if user in train and fresh:
+            test[user] = fresh
+    return Split(cut, train, test, n_train, n_test, list(items))
+
+
+def evaluate_rankers(split: Split, rankers: dict[str, Ranker], k: int = 10) -> dict[str, dict[str, float]]:
+    """Recall@K, NDCG@K, MAP@K, HitRate@K (means over evaluated users) and catalog coverage per ranker."""
+    results: dict[str, dict[str, float]] = {}
+    for name, rank in rankers.items():
+        sums: dict[str, float] = dict.fromkeys(("recall", "ndcg", "map", "hit_rate"), 0.0)
+        shown: set[str] = set()
+        for user in split.users:
+            history = split.train[user]
+            ranked = rank(user, history, {it.item_id for it in history}, k)
+            relevant = split.test[user]
+            shown.update(ranked[:k])
+            sums["recall"] += recall_at_k(ranked, relevant, k)
+            sums["ndcg"] += ndcg_at_k(ranked, relevant, k)
+            sums["map"] += average_precision_at_k(ranked, relevant, k)
+            sums["hit_rate"] += hit_rate_at_k(ranked, relevant, k)
+        n = max(len(split.users), 1)
+        results[name] = {f"{m}@{k}": round(sums[m] / n, 5) for m in ("recall", "ndcg", "map", "hit_rate")}
+        results[name]["coverage"] = round(len(shown) / max(len(split.items), 1), 5)
+        results[name]["users"] = float(len(split.users))
+    return results
+
+
+def popularity_ranker(split: Split) -> Ranker:
+    """Most-popular baseline: items by the number of distinct training users with a positive event."""
+    counts = Counter[str]()
+    for history in split.train.values():
+        for item in {it.item_id for it in history if event_weight(it.type, it.value) > 0}:
+            counts[item] += 1
+    order = sorted(split.items, key=lambda i: (-counts[i], i))
+
+    def rank(_user: str, _history: list[Interaction], exclude: set[str], k: int) -> list[str]:
+        out = []
+        for item in order:
+            if item not in exclude:
+                out.append(item)
+                if len(out) == k:
+                    break
+        return out
+
+    return rank
+
+
+def dense_ranker(
+    item_ids: list[str], score_user: Callable[[str, list[Interaction]], np.ndarray | None], fallback: Ranker
+) -> Ranker:
+    """Ranks all items by `score_user` (one score per item in `item_ids` order); cold users use `fallback`."""
+    position = {item: i for i, item in enumerate(item_ids)}
+
+    def rank(user: str, history: list[Interaction], exclude: set[str], k: int) -> list[str]:
+        scores = score_user(user, history)
+        if scores is None:
+            return fallback(user, history, exclude, k)
+        scores = scores.copy()
+        blocked = [position[i] for i in exclude if i in position]
+        scores[blocked] = -np.inf
+        top = (
+            np.argpartition(-scores, min(k, len(scores) - 1))[: k + 1]
+            if len(scores) > k
+            else np.arange(len(scores))
+        )
+        ordered = sorted(top.tolist(), key=lambda i: (-float(scores[i]), item_ids[i]))
+        return [item_ids[i] for i in ordered if np.isfinite(scores[i])][:k]
+
+    return rank

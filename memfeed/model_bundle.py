@@ -1,0 +1,114 @@
+"""The artifacts of one trained model version, and the loaded form the feed serves from.
+
+Files (relative to the version folder; every one is checksummed in the manifest):
+    factors/item_factors.npy, factors/user_factors.npy   ALS factors (float32)
+    factors/item_ids.json, factors/user_ids.json         row -> external id
+    model.json                                           training parameters, factor scale, data watermark
+    hybrid_index/                                        vectorstore index of hybrid item vectors
+A hybrid item vector is [sqrt(w) x item factors / scale, sqrt(1 - w) x content vector], w = cf_weight, so its
+inner product with [sqrt(w) x user factors, sqrt(1 - w) x taste] is the ranking's relevance before re-rank.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memfeed.training import Factors, TrainParams, factors_from_arrays
+from vectorstore import VectorIndex
+
+
+@dataclass
+class ServingModel:
+    version: str
+    factors: Factors
+    hybrid: VectorIndex
+    watermark: datetime | None
+    scaled_items: np.ndarray
+
+    @property
+    def params(self) -> TrainParams:
+        return self.factors.params
+
+    def factor_rows(self, item_ids: list[str]) -> np.ndarray:
+        """Scaled item factors for `item_ids`; zeros for items newer than the model (content decides them)."""
+        out = np.zeros((len(item_ids), self.scaled_items.shape[1]), dtype=np.float32)
+        index = self.factors.item_index
+        for row, item_id in enumerate(item_ids):
+            pos = index.get(item_id)
+            if pos is not None:
+                out[row] = self.scaled_items[pos]
+        return out
+
+    def hybrid_query(self, taste: np.ndarray | None, user_factors: np.ndarray | None) -> np.ndarray | None:
+        if user_factors is None:
+            return None
+        w = self.params.cf_weight
+        content = (
+            taste if taste is not None else np.zeros(self.hybrid.dim - len(user_factors), dtype=np.float32)
+        )
+        return np.concatenate([math.sqrt(w) * user_factors, math.sqrt(1 - w) * content]).astype(np.float32)
+
+
+def hybrid_vectors(
+    factors: Factors, content: dict[str, np.ndarray], dim: int
+) -> tuple[list[str], np.ndarray]:
+    """Hybrid vectors for every item that has a content vector (items without factors get zeros there)."""
+    w = factors.params.cf_weight
+    scaled = factors.scaled_items()
+    ids = sorted(content)
+    out = np.zeros((len(ids), scaled.shape[1] + dim), dtype=np.float32)
+    for row, item_id in enumerate(ids):
+        pos = factors.item_index.get(item_id)
+        if pos is not None:
+            out[row, : scaled.shape[1]] = math.sqrt(w) * scaled[pos]
+        out[row, scaled.shape[1] :] = math.sqrt(1 - w) * content[item_id]
+    return ids, out
+
+
+def save_bundle(
+    directory: Path,
+    factors: Factors,
+    content: dict[str, np.ndarray],
+    dim: int,
+    watermark: datetime | None,
+    *,
+    hnsw_threshold: int = 20_000,
+) -> None:
+    (directory / "factors").mkdir(parents=True, exist_ok=True)
+    np.save(directory / "factors" / "item_factors.npy", factors.item_factors)
+    np.save(directory / "factors" / "user_factors.npy", factors.user_factors)
+    (directory / "factors" / "item_ids.json").write_text(json.dumps(factors.item_ids))
+    (directory / "factors" / "user_ids.json").write_text(json.dumps(factors.user_ids))
+    meta: dict[str, Any] = {
+        "params": factors.params.to_dict(),
+        "scale": factors.scale,
+        "watermark": watermark.isoformat() if watermark else None,
+    }
+    (directory / "model.json").write_text(json.dumps(meta, indent=2))
+    ids, vectors = hybrid_vectors(factors, content, dim)
+    index = VectorIndex(vectors.shape[1], hnsw_threshold=hnsw_threshold)
+    if ids:
+        index.upsert(ids, vectors)
+    index.save(directory / "hybrid_index")
+
+
+def load_bundle(directory: Path, version: str) -> ServingModel:
+    """Load a version's artifacts (the caller verifies checksums first, through the registry)."""
+    meta = json.loads((directory / "model.json").read_text())
+    params = TrainParams(**meta["params"])
+    item_ids = json.loads((directory / "factors" / "item_ids.json").read_text())
+    user_ids = json.loads((directory / "factors" / "user_ids.json").read_text())
+    item_factors = np.load(directory / "factors" / "item_factors.npy")
+    user_factors = np.load(directory / "factors" / "user_factors.npy")
+    factors = factors_from_arrays(user_ids, item_ids, user_factors, item_factors, params)
+    factors.scale = float(meta["scale"])
+    watermark = datetime.fromisoformat(meta["watermark"]) if meta.get("watermark") else None
+    hybrid = VectorIndex.load(directory / "hybrid_index")
+    return ServingModel(version, factors, hybrid, watermark, factors.scaled_items())

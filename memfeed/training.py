@@ -1,0 +1,161 @@
+"""Collaborative factors from activity (implicit ALS), and the exact ALS fold-in used at request time.
+
+Events become one confidence per (user, item): the same type weights and time decay as the live profile,
+positives only (ALS on implicit feedback has no notion of a negative; the feed's push-away handles those).
+No I/O here: arrays in, arrays out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from memfeed.profile import decay, event_weight
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    factors: int = 64
+    regularization: float = 0.05
+    iterations: int = 15
+    alpha: float = 20.0
+    half_life_days: float = 60.0
+    cf_weight: float = 0.5
+    seed: int = 42
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class InteractionMatrix:
+    """Users x items confidence matrix with its id maps and what it was built from."""
+
+    user_ids: list[str]
+    item_ids: list[str]
+    matrix: sp.csr_matrix
+    events: int
+    last_event_at: datetime | None
+    user_index: dict[str, int] = field(default_factory=dict)
+    item_index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.user_index = {u: i for i, u in enumerate(self.user_ids)}
+        self.item_index = {it: i for i, it in enumerate(self.item_ids)}
+
+
+EventRow = tuple[str, str, str, float | None, datetime]
+"""(user_id, item_id, type, value, timestamp)"""
+
+
+def build_matrix(
+    events: Iterable[EventRow], *, now: datetime, half_life_days: float, item_ids: Iterable[str] = ()
+) -> InteractionMatrix:
+    """Aggregate events into positive confidences; `item_ids` pre-registers items with no events yet."""
+    users: dict[str, int] = {}
+    items: dict[str, int] = {i: n for n, i in enumerate(dict.fromkeys(item_ids))}
+    totals: dict[tuple[int, int], float] = {}
+    count = 0
+    last: datetime | None = None
+    for user_id, item_id, kind, value, ts in events:
+        count += 1
+        if last is None or ts > last:
+            last = ts
+        u = users.setdefault(user_id, len(users))
+        i = items.setdefault(item_id, len(items))
+        w = event_weight(kind, value) * decay((now - ts).total_seconds() / 86400.0, half_life_days)
+        totals[(u, i)] = totals.get((u, i), 0.0) + w
+    keys = [k for k, w in totals.items() if w > 0]
+    rows = np.fromiter((k[0] for k in keys), dtype=np.int32, count=len(keys))
+    cols = np.fromiter((k[1] for k in keys), dtype=np.int32, count=len(keys))
+    vals = np.fromiter((totals[k] for k in keys), dtype=np.float32, count=len(keys))
+    matrix = sp.csr_matrix((vals, (rows, cols)), shape=(len(users), len(items)), dtype=np.float32)
+    return InteractionMatrix(list(users), list(items), matrix, count, last)
+
+
+@dataclass
+class Factors:
+    """Trained ALS factors plus what fold-in needs: the regularized Gram matrix of item factors."""
+
+    user_ids: list[str]
+    item_ids: list[str]
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    params: TrainParams
+    gram: np.ndarray
+    scale: float
+    item_index: dict[str, int] = field(default_factory=dict)
+    user_index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.item_index = {it: i for i, it in enumerate(self.item_ids)}
+        self.user_index = {u: i for i, u in enumerate(self.user_ids)}
+
+    def scaled_items(self) -> np.ndarray:
+        """Item factors divided by `scale`, so a normalized user vector scores items in about [-1, 1]."""
+        return (self.item_factors / self.scale).astype(np.float32)
+
+    def fold_in(self, weights: dict[str, float]) -> np.ndarray | None:
+        """The ALS user step for a user with these positive item weights: exact, one f x f solve.
+
+        Returns the unit-normalized user vector, or None when none of the items is known to the model.
+        """
+        known = [(self.item_index[i], w) for i, w in weights.items() if w > 0 and i in self.item_index]
+        if not known:
+            return None
+        idx = np.array([k for k, _ in known], dtype=np.int64)
+        conf = 1.0 + self.params.alpha * np.array([w for _, w in known], dtype=np.float32)
+        y = self.item_factors[idx]
+        a = self.gram + (y.T * (conf - 1.0)) @ y
+        b = (y * conf[:, None]).sum(axis=0)
+        vector = np.linalg.solve(a, b)
+        return unit(vector)
+
+    def stored_user(self, user_id: str) -> np.ndarray | None:
+        row = self.user_index.get(user_id)
+        return None if row is None else unit(self.user_factors[row])
+
+
+def unit(vector: np.ndarray) -> np.ndarray | None:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm > 1e-9 else None
+
+
+def fit_factors(data: InteractionMatrix, params: TrainParams) -> Factors:
+    """Fit implicit ALS on the confidence matrix (single BLAS thread: implicit parallelizes itself)."""
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    model = AlternatingLeastSquares(
+        factors=params.factors,
+        regularization=params.regularization,
+        alpha=params.alpha,
+        iterations=params.iterations,
+        random_state=params.seed,
+    )
+    with threadpool_limits(1, "blas"):
+        model.fit(data.matrix, show_progress=False)
+    return factors_from_arrays(
+        data.user_ids, data.item_ids, np.asarray(model.user_factors), np.asarray(model.item_factors), params
+    )
+
+
+def factors_from_arrays(
+    user_ids: list[str],
+    item_ids: list[str],
+    user_factors: np.ndarray,
+    item_factors: np.ndarray,
+    params: TrainParams,
+) -> Factors:
+    items = np.ascontiguousarray(item_factors, dtype=np.float32)
+    gram = items.T @ items + params.regularization * np.eye(items.shape[1], dtype=np.float32)
+    norms = np.linalg.norm(items, axis=1)
+    scale = float(np.percentile(norms, 99)) if len(norms) and norms.max() > 0 else 1.0
+    return Factors(
+        user_ids, item_ids, np.ascontiguousarray(user_factors, dtype=np.float32), items, params, gram, scale
+    )
