@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routers import events, health, items, users
+from api.routers import admin, events, health, items, users
 from memfeed import __version__
 from memfeed.embedding import Embedder
 from memfeed.logs import configure_logging
@@ -33,6 +33,16 @@ async def _keep_catalog_in_sync(runtime: Runtime) -> None:
             log.exception("catalog sync failed")
 
 
+async def _watch_champion(runtime: Runtime) -> None:
+    """Swap in a newly promoted champion within `model_poll_seconds` (a stat per poll; loads only on change)."""
+    while True:
+        await asyncio.sleep(runtime.settings.model_poll_seconds)
+        try:
+            await asyncio.to_thread(runtime.watcher.check)
+        except Exception:  # noqa: BLE001 - a failed load must not stop serving the current model
+            log.exception("model check failed")
+
+
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -45,14 +55,18 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             )
         runtime = await asyncio.to_thread(build_runtime, settings, embedder=embedder)
         app.state.runtime = runtime
-        sync_task = asyncio.create_task(_keep_catalog_in_sync(runtime))
+        tasks = [
+            asyncio.create_task(_keep_catalog_in_sync(runtime)),
+            asyncio.create_task(_watch_champion(runtime)),
+        ]
         log.info("memfeed ready: %d items, model %s", len(runtime.catalog), runtime.feeds.model_version)
         try:
             yield
         finally:
-            sync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sync_task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             runtime.close()
             app.state.runtime = None
 
@@ -73,6 +87,6 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (health.router, items.router, events.router, users.router):
+    for router in (health.router, items.router, events.router, users.router, admin.router):
         app.include_router(router)
     return app

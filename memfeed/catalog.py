@@ -6,7 +6,7 @@ database (another API worker, a pipeline) sees both together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -189,7 +189,9 @@ def delete_item(session: Session, item_id: str, *, hard: bool = False) -> None:
         item.updated_at = utcnow()
 
 
-def embed_missing(session: Session, embedder: Embedder, *, batch: int = 512) -> int:
+def embed_missing(
+    session: Session, embedder: Embedder, *, batch: int = 512, progress: Callable[..., None] | None = None
+) -> int:
     """Embed every item without a current vector (new embedder, or text changed); returns how many.
 
     Cost is proportional to what changed: unchanged items are skipped by content hash.
@@ -211,4 +213,6 @@ def embed_missing(session: Session, embedder: Embedder, *, batch: int = 512) -> 
         ]
         _store_vectors(session, embedder, pending, now)
         session.flush()
+        if progress is not None:
+            progress("embedded %d/%d items", min(start + batch, len(rows)), len(rows))
     return len(rows)

@@ -7,13 +7,17 @@ from typing import Annotated
 
 import typer
 
+from memfeed.cli_models import models_app
 from memfeed.settings import Settings, get_settings
 
 app = typer.Typer(help="memfeed: personalized feeds and LLM memory for mobile apps.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+pipelines_app = typer.Typer(help="Prefect flows and schedules.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
+app.add_typer(pipelines_app, name="pipelines")
 
 
 def _migrate(settings: Settings) -> None:
@@ -202,6 +206,74 @@ def demo(
     if serve_after:
         typer.echo(f"serving on {base} (Ctrl-C to stop); OpenAPI at {base}/docs")
         _serve(settings, host, port, 1)
+
+
+def _prefect_defaults() -> None:
+    """No telemetry (there is no network) and quiet ephemeral servers; explicit settings still win."""
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+@app.command()
+def retrain(
+    promote: Annotated[str, typer.Option(help="auto (gate on NDCG@10), always or never")] = "auto",
+    run_id: Annotated[
+        str | None, typer.Option(help="record progress under this run (set by the API)")
+    ] = None,
+) -> None:
+    """Run the retrain flow in this process (Prefect ephemeral mode unless PREFECT_API_URL is set)."""
+    import json
+
+    from memfeed.retrain import PromoteMode
+    from memfeed.runs import update_run
+    from memfeed.storage.db import create_database
+    from memfeed.storage.types import utcnow
+
+    if promote not in {m.value for m in PromoteMode}:
+        raise typer.BadParameter("must be auto, always or never", param_hint="--promote")
+    settings = get_settings()
+    _migrate(settings)
+    _prefect_defaults()
+    database = create_database(settings.resolved_database_url)
+    if run_id:
+        update_run(database, run_id, state="running", started_at=utcnow())
+    try:
+        from pipelines.flows import retrain_flow
+
+        report = retrain_flow(promote=promote)
+    except Exception as exc:
+        if run_id:
+            update_run(database, run_id, state="failed", finished_at=utcnow(), error=str(exc)[:2000])
+        database.dispose()
+        typer.echo(f"retrain failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if run_id:
+        update_run(
+            database,
+            run_id,
+            state="completed",
+            finished_at=utcnow(),
+            version=report["version"],
+            promoted=report["promoted"],
+            metrics=report["metrics"],
+        )
+    database.dispose()
+    typer.echo(json.dumps({k: report[k] for k in ("version", "promoted", "reason", "seconds")}))
+    typer.echo(json.dumps(report["metrics"], indent=2))
+
+
+@pipelines_app.command("serve")
+def pipelines_serve() -> None:
+    """Serve the flows on their schedules: retrain on MEMFEED_RETRAIN_CRON, embed-items every interval."""
+    settings = get_settings()
+    _migrate(settings)
+    _prefect_defaults()
+    from pipelines.deployments import serve_pipelines
+
+    serve_pipelines(settings)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,7 @@ def _topic_drafts(
     topic: str, count: int, rng: random.Random, taken: set[str], start: float, end: float
 ) -> list[_Draft]:
     vocab = VOCAB[topic]
-    # Generic templates are a seasoning (about a quarter of titles); usage damping spreads the rest evenly.
+    # Generic templates are a seasoning (about a fifth of titles); usage damping spreads the rest evenly.
     templates = [(a, t, 1.0) for a, t in vocab.titles] + [(a, t, 0.2) for a, t in GENERIC_TITLES]
     uses = [0] * len(templates)
     drafts = []
@@ -190,8 +190,8 @@ def _topic_drafts(
         alias = [values[f] for f in fields if f.rstrip("0123456789") in ALIASABLE]
         if "s" not in values and alias:
             values["s"] = alias[0]
-        # Only leads whose slots the headline already fixed, so the text never drifts to another subject.
-        # (an audience may be introduced only where addressing one is natural: guides and lists).
+        # Only leads whose slots the headline already fixed (plus an audience where addressing one is natural:
+        # guides and lists), so the text never drifts to another subject.
         known = set(values) | ({"aud"} if angle in ("howto", "list") else set())
         leads = [s for s in LEADS[angle] if {f.lower() for f in _FIELD.findall(s)} <= known]
         if leads and rng.random() < 0.55:

@@ -46,7 +46,7 @@ ALIASABLE = frozenset(
     _items("""
     craft; scope; body; lifebody; event; dish; technique; ingredient; club; tactic; controversy; product; goal;
     veg; flower; soilthing; practice; lawnalt; tech; task; dest; city; trip; exercise; activity; album;
-    artist; style; director; solution; hazard; region; game; bossgame; genre; platform; issue; talk; figure;
+    style; solution; hazard; region; game; bossgame; genre; platform; issue; talk;
     format
 """)
 )
@@ -898,7 +898,7 @@ VOCAB: dict[str, TopicVocab] = {
         {Person} walks us through the evidence, from pottery shards to parish registers.
         The empire stretched from the Atlantic to the Persian Gulf, held together by roads, taxes and the
             army.
-        Radiocarbon dating places the find in the late Bronze Age, centuries earlier than first thought.
+        Radiocarbon dating places the find centuries earlier than archaeologists first thought.
         Chroniclers writing at the time had their own agendas, so every account needs to be read with care.
         Plague, famine and war reshaped the population, and with it who owned land and who worked it.
         Maps, portraits and primary sources accompany the piece, along with a timeline of key dates.

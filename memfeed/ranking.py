@@ -6,7 +6,8 @@ Pure numpy over a candidate set, so what is evaluated offline is exactly what is
     score     = relevance + popularity_weight x popularity + freshness_weight x freshness
 
 where content = profile_blend x sim(taste vector) + (1 - profile_blend) x best strength-weighted anchor sim,
-and collaborative = user factors . item factors (scaled to about [-1, 1]; 0 for items the model never saw).
+and collaborative = user factors . item factors (scaled to about [-1, 1]). Items the model never saw are
+ranked on relevance = content alone.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ def score_candidates(
         content_rel = weights.profile_blend * content_rel + (1 - weights.profile_blend) * weighted.max(axis=1)
     relevance = content_rel
     if user.factors is not None and factors is not None:
-        relevance = weights.cf_weight * (factors @ user.factors) + (1 - weights.cf_weight) * content_rel
+        # Items the model never saw (zero factor rows) are ranked on content alone, not on content with a
+        # missing collaborative term, which would bury every item newer than the model.
+        known = np.any(factors != 0, axis=1)
+        blended = weights.cf_weight * (factors @ user.factors) + (1 - weights.cf_weight) * content_rel
+        relevance = np.where(known, blended, content_rel)
     if len(user.negatives):
         push = np.clip((content @ user.negatives.T).max(axis=1), 0.0, None)
         relevance = relevance - weights.negative_weight * push

@@ -51,6 +51,8 @@ STALE_STAGING_SECONDS = 3600.0
 _CHUNK = 1 << 20
 # a plain folder name: no separators, no "." or "..", no hidden (staging) folders
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_STR_FIELDS = ("version", "created_at", "embedder")
+_DICT_FIELDS = ("code", "data", "parameters", "metrics", "files", "decision")
 
 
 class VersionNotFound(NotFound):
@@ -176,20 +178,10 @@ def _load_manifest(folder: Path) -> Manifest:
         raise ModelCorrupt(f"{path} is missing", details) from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelCorrupt(f"{path} is unreadable: {exc}", details) from exc
-    expected: dict[str, type] = {
-        "version": str,
-        "created_at": str,
-        "code": dict,
-        "data": dict,
-        "parameters": dict,
-        "metrics": dict,
-        "embedder": str,
-        "files": dict,
-        "decision": dict,
-    }
     if not isinstance(raw, dict):
         raise ModelCorrupt(f"{path} is not a JSON object", details)
-    wrong = [key for key, kind in expected.items() if not isinstance(raw.get(key), kind)]
+    wrong = [key for key in _STR_FIELDS if not isinstance(raw.get(key), str)]
+    wrong += [key for key in _DICT_FIELDS if not isinstance(raw.get(key), dict)]
     if wrong:
         raise ModelCorrupt(f"{path} has missing or mistyped fields: {', '.join(wrong)}", details)
     if raw["version"] != folder.name:
@@ -199,7 +191,7 @@ def _load_manifest(folder: Path) -> Manifest:
             isinstance(info, dict) and isinstance(info.get("sha256"), str) and type(info.get("bytes")) is int
         ):
             raise ModelCorrupt(f"{path} has a malformed entry for {rel}", details)
-    return Manifest(**{key: raw[key] for key in expected}, path=folder)
+    return Manifest(**{key: raw[key] for key in (*_STR_FIELDS, *_DICT_FIELDS)}, path=folder)
 
 
 class VersionWriter:
@@ -457,19 +449,27 @@ class ModelRegistry:
     def _remove_stale_staging(self) -> None:
         cutoff = time.time() - STALE_STAGING_SECONDS
         for entry in self.root.iterdir():
-            if entry.name.startswith(DELETING_PREFIX) and entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)  # left by a purge that was interrupted
-            if not (
-                entry.name.startswith(STAGING_PREFIX) and entry.is_dir() and entry.stat().st_mtime < cutoff
-            ):
-                continue
-            fd = os.open(entry, os.O_RDONLY)
             try:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # a live writer holds it: a long training run, not garbage
-                shutil.rmtree(entry, ignore_errors=True)
-            finally:
-                os.close(fd)
-            log.info("removed stale staging folder %s", entry.name)
+                if entry.name.startswith(DELETING_PREFIX) and entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)  # left by an interrupted purge
+                elif (
+                    entry.name.startswith(STAGING_PREFIX)
+                    and entry.is_dir()
+                    and entry.stat().st_mtime < cutoff
+                ):
+                    self._remove_if_abandoned(entry)
+            except FileNotFoundError:
+                continue  # a writer committed or aborted meanwhile
+
+    @staticmethod
+    def _remove_if_abandoned(staging: Path) -> None:
+        fd = os.open(staging, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a live writer holds it: a long training run, not garbage
+            shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            os.close(fd)
+        log.info("removed stale staging folder %s", staging.name)

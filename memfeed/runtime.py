@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from memfeed import catalog as catalog_ops
 from memfeed.auth import ApiKeyVerifier, TokenVerifier
 from memfeed.catalog import BatchError, ItemEntry, ItemFields, UpsertResult
@@ -20,6 +18,8 @@ from memfeed.embedding import Embedder, load_embedder
 from memfeed.events import IngestResult, ingest_events
 from memfeed.feed import FeedPage, FeedQuery, FeedService
 from memfeed.live_catalog import LiveCatalog
+from memfeed.model_watcher import ModelWatcher
+from memfeed.registry import ModelRegistry
 from memfeed.settings import Settings
 from memfeed.signing import jwt_secret, server_secret
 from memfeed.storage.db import Database, create_database
@@ -45,6 +45,8 @@ class Runtime:
     feeds: FeedService
     keys: ApiKeyVerifier
     tokens: TokenVerifier
+    registry: ModelRegistry
+    watcher: ModelWatcher
 
     # --- catalog --------------------------------------------------------------------------------
 
@@ -109,10 +111,6 @@ class Runtime:
     def similar(self, item_id: str, limit: int) -> list[tuple[str, float]]:
         return self.feeds.similar(item_id, limit)
 
-    def item_count(self) -> int:
-        with self.database.session() as session:
-            return len(session.scalars(select(Item.item_id)).all())
-
     def close(self) -> None:
         self.database.dispose()
 
@@ -143,6 +141,9 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
     )
+    registry = ModelRegistry(settings.models_dir)
+    watcher = ModelWatcher(registry, feeds)
+    watcher.check()
     return Runtime(
         settings=settings,
         database=database,
@@ -151,4 +152,6 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         feeds=feeds,
         keys=ApiKeyVerifier(database, settings.api_key_cache_seconds),
         tokens=tokens,
+        registry=registry,
+        watcher=watcher,
     )

@@ -73,8 +73,21 @@ class Settings(BaseSettings):
     catalog_refresh_seconds: float = 2.0
     popularity_refresh_seconds: float = 60.0
 
+    # training (defaults from the study in docs/quality.md)
+    als_factors: int = 64
+    als_regularization: float = 0.05
+    als_iterations: int = 15
+    als_alpha: float = 20.0
+    train_half_life_days: float = 60.0
+    cf_weight: float = 0.5
+    holdout_fraction: float = 0.2
+    promotion_margin: float = 0.01
+    keep_versions: int = 5
+    model_poll_seconds: float = 2.0
+
     # scheduling (used by pipelines)
     retrain_cron: str = "0 3 * * *"
+    embed_interval_seconds: int = 600
 
     @field_validator("cors_origins", mode="before")
     @classmethod

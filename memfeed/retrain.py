@@ -1,0 +1,232 @@
+"""Retraining as core steps: load, evaluate a challenger against the champion and baselines, decide, publish.
+
+The gate: the challenger (parameters fitted on the training side of a temporal split) and the champion (its
+frozen item factors; users folded in from the same training events) rank the same hold-out users. `auto`
+promotes only when the challenger's NDCG@10 beats the champion's by `promotion_margin` (relative). The
+champion's factors may have seen hold-out events (it was trained later than the cut), which can only flatter
+it: the gate errs towards keeping what serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from memfeed.evaluation import Ranker, Split, evaluate_rankers, popularity_ranker, temporal_split
+from memfeed.model_bundle import ServingModel, save_bundle
+from memfeed.offline import Catalog, ProfileSettings, hybrid_ranker, recent_popularity_vector
+from memfeed.profile import Interaction
+from memfeed.ranking import RankWeights
+from memfeed.registry import Manifest, ModelRegistry
+from memfeed.settings import Settings
+from memfeed.storage.db import Database
+from memfeed.storage.schema import Event, ItemVector
+from memfeed.storage.types import utcnow
+from memfeed.training import Factors, TrainParams, build_matrix, fit_factors
+
+log = logging.getLogger("memfeed.retrain")
+
+K = 10
+PRIMARY_METRIC = f"ndcg@{K}"
+
+
+class PromoteMode(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+@dataclass
+class TrainingData:
+    events: list[tuple[str, Interaction]]
+    catalog: Catalog
+    last_event_at: datetime | None
+    users: int
+
+    @property
+    def watermark(self) -> dict[str, Any]:
+        return {
+            "last_event_at": self.last_event_at.isoformat() if self.last_event_at else None,
+            "events": len(self.events),
+            "users": self.users,
+            "items": len(self.catalog.item_ids),
+        }
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, dict[str, float]]
+    protocol: dict[str, Any]
+
+
+@dataclass
+class Decision:
+    promote: bool
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def train_params(settings: Settings) -> TrainParams:
+    return TrainParams(
+        factors=settings.als_factors,
+        regularization=settings.als_regularization,
+        iterations=settings.als_iterations,
+        alpha=settings.als_alpha,
+        half_life_days=settings.train_half_life_days,
+        cf_weight=settings.cf_weight,
+    )
+
+
+def load_training_data(database: Database, embedder_id: str, dim: int) -> TrainingData:
+    """All events (streamed from the database) and the current content vector of every item."""
+    events: list[tuple[str, Interaction]] = []
+    with database.session() as session:
+        stmt = select(Event.user_id, Event.item_id, Event.type, Event.value, Event.ts).order_by(Event.id)
+        for row in session.execute(stmt.execution_options(yield_per=20_000)):
+            events.append((row.user_id, Interaction(row.item_id, row.type, row.value, row.ts)))
+        vectors = {
+            r.item_id: np.frombuffer(r.vector, dtype=np.float32)
+            for r in session.execute(
+                select(ItemVector.item_id, ItemVector.vector).where(ItemVector.embedder == embedder_id)
+            )
+        }
+        last = session.scalar(select(func.max(Event.ts)))
+    users = len({u for u, _ in events})
+    return TrainingData(events, Catalog.from_vectors(vectors, dim), last, users)
+
+
+def fit(
+    events: list[tuple[str, Interaction]], item_ids: list[str], params: TrainParams, now: datetime
+) -> Factors:
+    rows = ((u, it.item_id, it.type, it.value, it.ts) for u, it in events)
+    matrix = build_matrix(rows, now=now, half_life_days=params.half_life_days, item_ids=item_ids)
+    return fit_factors(matrix, params)
+
+
+def _weights(settings: Settings, cf_weight: float) -> RankWeights:
+    return RankWeights(
+        cf_weight=cf_weight,
+        negative_weight=settings.feed_negative_weight,
+        popularity_weight=settings.feed_popularity_weight,
+        freshness_weight=0.0,
+    )
+
+
+def evaluate(
+    data: TrainingData, params: TrainParams, settings: Settings, champion: ServingModel | None = None
+) -> Evaluation:
+    """Challenger, champion, content-only and most-popular on one temporal hold-out."""
+    split: Split = temporal_split(data.events, data.catalog.item_ids, settings.holdout_fraction)
+    train_events = [(u, it) for u, its in split.train.items() for it in its]
+    challenger = fit(train_events, data.catalog.item_ids, params, split.cut)
+    popularity = recent_popularity_vector(
+        data.catalog, split.train, split.cut, settings.feed_popularity_window_days
+    )
+    profile = ProfileSettings(
+        settings.feed_half_life_days, settings.feed_negative_weight, settings.feed_anchor_count
+    )
+    popular = popularity_ranker(split)
+    rankers: dict[str, Ranker] = {
+        "memfeed": hybrid_ranker(
+            data.catalog,
+            challenger,
+            popularity,
+            _weights(settings, params.cf_weight),
+            profile,
+            split.cut,
+            popular,
+        ),
+        "content_only": hybrid_ranker(
+            data.catalog, None, popularity, _weights(settings, 0.0), profile, split.cut, popular
+        ),
+        "most_popular": popular,
+    }
+    if champion is not None:
+        rankers["champion"] = hybrid_ranker(
+            data.catalog,
+            champion.factors,
+            popularity,
+            _weights(settings, champion.params.cf_weight),
+            profile,
+            split.cut,
+            popular,
+        )
+    metrics = evaluate_rankers(split, rankers, K)
+    protocol = {
+        "split": "global time cut",
+        "cut": split.cut.isoformat(),
+        "holdout_fraction": settings.holdout_fraction,
+        "train_events": split.train_events,
+        "test_events": split.test_events,
+        "evaluated_users": len(split.users),
+        "relevant": "positive test events (like, save, share, purchase, click, dwell >= 23 s, rating >= 4) "
+        "on items unseen in training",
+        "candidates": "every item not seen by the user in training",
+        "k": K,
+        "champion": champion.version if champion else None,
+    }
+    return Evaluation(metrics, protocol)
+
+
+def decide(evaluation: Evaluation, mode: PromoteMode, margin: float) -> Decision:
+    challenger = evaluation.metrics["memfeed"][PRIMARY_METRIC]
+    champion = evaluation.metrics.get("champion", {}).get(PRIMARY_METRIC)
+    details = {"metric": PRIMARY_METRIC, "challenger": challenger, "champion": champion, "margin": margin}
+    if mode == PromoteMode.always:
+        return Decision(True, "promote=always", details)
+    if mode == PromoteMode.never:
+        return Decision(False, "promote=never", details)
+    if champion is None:
+        return Decision(True, "no champion yet", details)
+    if challenger > champion * (1 + margin):
+        return Decision(
+            True,
+            f"{PRIMARY_METRIC} {challenger:.4f} beats champion {champion:.4f} by > {margin:.0%}",
+            details,
+        )
+    return Decision(
+        False,
+        f"{PRIMARY_METRIC} {challenger:.4f} does not beat champion {champion:.4f} by {margin:.0%}",
+        details,
+    )
+
+
+def publish(
+    registry: ModelRegistry,
+    data: TrainingData,
+    params: TrainParams,
+    evaluation: Evaluation,
+    decision: Decision,
+    *,
+    embedder_id: str,
+    settings: Settings,
+) -> Manifest:
+    """Fit on all events, write the version (recorded whatever the decision), promote if decided."""
+    factors = fit(data.events, data.catalog.item_ids, params, data.last_event_at or utcnow())
+    content = dict(zip(data.catalog.item_ids, data.catalog.content, strict=True))
+    with registry.begin() as writer:
+        save_bundle(
+            writer.path,
+            factors,
+            content,
+            data.catalog.content.shape[1],
+            data.last_event_at,
+            hnsw_threshold=settings.hnsw_threshold,
+        )
+        manifest = writer.commit(
+            parameters=params.to_dict(),
+            metrics={"protocol": evaluation.protocol, **evaluation.metrics},
+            data=data.watermark,
+            embedder=embedder_id,
+            decision={"promoted": decision.promote, "reason": decision.reason, **decision.details},
+        )
+    if decision.promote:
+        registry.promote(manifest.version)
+    log.info("published %s (%s)", manifest.version, decision.reason)
+    return manifest
