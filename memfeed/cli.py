@@ -158,10 +158,13 @@ def demo(
     ] = True,
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
+    train: Annotated[
+        bool, typer.Option("--train/--no-train", help="run the retrain flow after seeding")
+    ] = True,
     items: Annotated[int, typer.Option(min=100, help="catalog size")] = 1200,
     users: Annotated[int, typer.Option(min=10, help="simulated users")] = 200,
 ) -> None:
-    """Seed the generated demo catalog and users, print keys, a token and curl commands, then serve."""
+    """Seed the generated demo catalog and users, train a model, print keys, a token and curls, then serve."""
     from memfeed.auth import create_api_key, issue_token
     from memfeed.demo import seed_demo
     from memfeed.demo_data import generate_demo
@@ -187,6 +190,16 @@ def demo(
         )
     finally:
         runtime.close()
+    if train:
+        _prefect_defaults()
+        from pipelines.flows import retrain_flow
+
+        report = retrain_flow(promote="auto")
+        metrics = report["metrics"]
+        typer.echo(
+            f"trained model {report['version']} ({report['reason']}): NDCG@10 "
+            + ", ".join(f"{name} {m['ndcg@10']:.4f}" for name, m in metrics.items())
+        )
     host = host or settings.host
     port = port or settings.port
     base = f"http://{host}:{port}"

@@ -131,14 +131,14 @@ def fit_factors(data: InteractionMatrix, params: TrainParams) -> Factors:
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
-    model = AlternatingLeastSquares(
-        factors=params.factors,
-        regularization=params.regularization,
-        alpha=params.alpha,
-        iterations=params.iterations,
-        random_state=params.seed,
-    )
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=params.factors,
+            regularization=params.regularization,
+            alpha=params.alpha,
+            iterations=params.iterations,
+            random_state=params.seed,
+        )
         model.fit(data.matrix, show_progress=False)
     return factors_from_arrays(
         data.user_ids, data.item_ids, np.asarray(model.user_factors), np.asarray(model.item_factors), params

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,10 +113,18 @@ def api_factory(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Ap
     """Builds a running app over a fresh database of the given backend."""
     clients: list[TestClient] = []
 
-    def build(backend: str = "sqlite", *, database_file: Path | None = None, **overrides: Any) -> Api:
+    def build(
+        backend: str = "sqlite",
+        *,
+        database_file: Path | None = None,
+        trained: TrainedDemo | None = None,
+        **overrides: Any,
+    ) -> Api:
         directory = tmp_path / f"{backend}-{len(clients)}"
         directory.mkdir()
-        if database_file is not None:
+        if trained is not None:
+            copy_trained(trained, directory)
+        elif database_file is not None:
             shutil.copyfile(database_file, directory / "memfeed.db")
         settings = migrated(make_settings(directory, database_url_for(backend, directory), **overrides))
         database = create_database(settings.resolved_database_url)
@@ -217,3 +226,62 @@ def topic_items(published_at: str = "2026-01-01T00:00:00Z") -> list[dict[str, An
         for topic, titles in TOPIC_TITLES.items()
         for n, title in enumerate(titles)
     ]
+
+
+@dataclass
+class TrainedDemo:
+    """A seeded demo database and a models folder holding two real versions (champion first, then a challenger)."""
+
+    directory: Path
+    champion: str
+    challenger: str
+    reports: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@contextmanager
+def memfeed_env(settings: Settings) -> Iterator[None]:
+    """Point `get_settings()` (what flows and the CLI read) at these settings for the duration."""
+    from memfeed.launch import settings_env
+    from memfeed.settings import get_settings
+
+    patch = pytest.MonkeyPatch()
+    for name, value in settings_env(settings).items():
+        patch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        patch.undo()
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def trained_demo(
+    tmp_path_factory: pytest.TempPathFactory, demo_template: tuple[Path, DemoDataset], prefect_harness: None
+) -> TrainedDemo:
+    from pipelines.flows import retrain_flow
+
+    directory = tmp_path_factory.mktemp("trained-demo")
+    shutil.copyfile(demo_template[0], directory / "memfeed.db")
+    settings = migrated(make_settings(directory, database_url_for("sqlite", directory)))
+    with memfeed_env(settings):
+        first = retrain_flow(promote="auto")
+        second = retrain_flow(promote="never")
+    return TrainedDemo(directory, first["version"], second["version"], [first, second])
+
+
+def copy_trained(trained: TrainedDemo, target: Path) -> Path:
+    """A private copy of the trained demo (database and models) for a test that changes things."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(trained.directory / "memfeed.db", target / "memfeed.db")
+    shutil.copytree(trained.directory / "models", target / "models", symlinks=False)
+    return target

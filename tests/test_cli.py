@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,9 +65,12 @@ def test_bad_scope_is_refused(cli_env: Path) -> None:
     assert result.exit_code != 0
 
 
-def test_demo_seeds_and_prints_working_credentials(cli_env: Path, embedder: Embedder) -> None:
+def test_demo_seeds_trains_and_prints_working_credentials(
+    cli_env: Path, embedder: Embedder, prefect_harness: None
+) -> None:
     result = runner.invoke(app, ["demo", "--no-serve", "--items", "300", "--users", "40"])
     assert result.exit_code == 0, result.output
+    assert "trained model" in result.output
     lines = result.output.splitlines()
     admin_key = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("admin key:"))
     app_key = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("app key:"))
@@ -82,5 +86,40 @@ def test_demo_seeds_and_prints_working_credentials(cli_env: Path, embedder: Embe
         assert any(i["reason"].startswith("because you") for i in feed.json()["items"])
         items = client.get("/v1/items/does-not-exist", headers={"X-API-Key": admin_key})
         assert items.status_code == 404
-    again = runner.invoke(app, ["demo", "--no-serve", "--items", "300", "--users", "40"])
+    again = runner.invoke(app, ["demo", "--no-serve", "--no-train", "--items", "300", "--users", "40"])
     assert again.exit_code == 0 and " 0 new events" in again.output
+
+
+def summary(output: str) -> dict:
+    """The one-line JSON summary `memfeed retrain` prints (log lines may come before it)."""
+    return json.loads(next(line for line in output.splitlines() if line.startswith('{"version"')))
+
+
+def test_retrain_and_models_commands(cli_env: Path, embedder: Embedder, prefect_harness: None) -> None:
+    assert (
+        runner.invoke(app, ["demo", "--no-serve", "--no-train", "--items", "300", "--users", "40"]).exit_code
+        == 0
+    )
+    first = runner.invoke(app, ["retrain", "--promote", "always"])
+    assert first.exit_code == 0, first.output
+    v1 = summary(first.output)["version"]
+    second = runner.invoke(app, ["retrain", "--promote", "always"])
+    v2 = summary(second.output)["version"]
+    listed = runner.invoke(app, ["models", "list"])
+    assert v1 in listed.output and v2 in listed.output
+    assert "champion" in next(line for line in listed.output.splitlines() if v2 in line)
+    rolled = runner.invoke(app, ["models", "rollback"])
+    assert rolled.exit_code == 0 and v1 in rolled.output
+    assert runner.invoke(app, ["models", "promote", "no-such-version"]).exit_code == 1
+    assert runner.invoke(app, ["retrain", "--promote", "sometimes"]).exit_code != 0
+
+
+def test_pipelines_are_scheduled_from_settings(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.deployments import deployments
+
+    monkeypatch.setenv("MEMFEED_RETRAIN_CRON", "15 2 * * 1")
+    get_settings.cache_clear()
+    by_name = {d.name: d for d in deployments(get_settings())}
+    assert set(by_name) == {"retrain", "embed-items", "purge"}
+    assert by_name["retrain"].schedules[0].schedule.cron == "15 2 * * 1"
+    assert by_name["embed-items"].schedules[0].schedule.interval.total_seconds() == 600
