@@ -63,7 +63,7 @@ class Interaction:
 
 @dataclass
 class Profile:
-    """`anchors`: positively weighted items, strongest first, with the verb that explains them."""
+    """`anchors`: positively weighted items (strongest and most recent alternately) with their explaining verb."""
 
     seen: set[str] = field(default_factory=set)
     anchors: list[tuple[str, float, str]] = field(default_factory=list)
@@ -102,7 +102,12 @@ def build_profile(
     weights, verbs = item_weights(interactions, now, half_life_days)
     positive = sorted(((i, w) for i, w in weights.items() if w > 0), key=lambda p: (-p[1], p[0]))
     negative = sorted(((i, -w) for i, w in weights.items() if w < 0), key=lambda p: (-p[1], p[0]))
-    profile.anchors = [(i, w, verbs.get(i, "engaged with")) for i, w in positive]
+    latest: dict[str, datetime] = {}
+    for it in interactions:
+        if it.item_id not in latest or it.ts > latest[it.item_id]:
+            latest[it.item_id] = it.ts
+    recent = sorted((p for p in positive), key=lambda p: (latest[p[0]], p[0]), reverse=True)
+    profile.anchors = [(i, w, verbs.get(i, "engaged with")) for i, w in _interleave(positive, recent)]
     profile.negatives = negative
     pos_vec = _weighted_mean(positive, lookup)
     if pos_vec is None:
@@ -112,6 +117,20 @@ def build_profile(
     norm = float(np.linalg.norm(vector))
     profile.vector = (vector / norm).astype(np.float32) if norm > 1e-6 else None
     return profile
+
+
+def _interleave(
+    strongest: list[tuple[str, float]], recent: list[tuple[str, float]]
+) -> list[tuple[str, float]]:
+    """Strongest and most recent alternately, so a long history cannot crowd out what the user just did."""
+    out: list[tuple[str, float]] = []
+    seen: set[str] = set()
+    for pair in zip(strongest, recent, strict=True):
+        for item in pair:
+            if item[0] not in seen:
+                seen.add(item[0])
+                out.append(item)
+    return out
 
 
 def _weighted_mean(

@@ -5,7 +5,8 @@ Pure numpy over a candidate set, so what is evaluated offline is exactly what is
     relevance = cf_weight x collaborative + (1 - cf_weight) x content - negative_weight x push-away
     score     = relevance + popularity_weight x popularity + freshness_weight x freshness
 
-where content = profile_blend x sim(taste vector) + (1 - profile_blend) x best strength-weighted anchor sim,
+where content = profile_blend x sim(taste vector) + (1 - profile_blend) x best anchor sim weighted by
+sqrt(relative strength),
 and collaborative = user factors . item factors (scaled to about [-1, 1]). Items the model never saw are
 ranked on relevance = content alone.
 """
@@ -65,7 +66,7 @@ def score_candidates(
         content_rel = content @ user.taste
     if len(user.anchors):
         sims = content @ user.anchors.T
-        weighted = sims * (user.anchor_strength / user.anchor_strength.max())
+        weighted = sims * np.sqrt(user.anchor_strength / user.anchor_strength.max())
         best_anchor = weighted.argmax(axis=1)
         anchor_sim = sims[np.arange(m), best_anchor]
         content_rel = weights.profile_blend * content_rel + (1 - weights.profile_blend) * weighted.max(axis=1)

@@ -1,10 +1,11 @@
 """Retraining as core steps: load, evaluate a challenger against the champion and baselines, decide, publish.
 
-The gate: the challenger (parameters fitted on the training side of a temporal split) and the champion (its
-frozen item factors; users folded in from the same training events) rank the same hold-out users. `auto`
-promotes only when the challenger's NDCG@10 beats the champion's by `promotion_margin` (relative). The
-champion's factors may have seen hold-out events (it was trained later than the cut), which can only flatter
-it: the gate errs towards keeping what serves.
+The gate compares configurations on equal data: the challenger's parameters and the champion's parameters
+(from its manifest) are both fitted on the training side of one temporal split and rank the same held-out
+users. (Scoring the champion's own artifacts instead would grade it on events it was trained on: it was fit
+on everything up to its watermark, hold-out included, and would win every time.) `auto` promotes when the
+challenger's NDCG@10 >= the champion's x (1 + `promotion_margin`); with identical parameters the two tie
+exactly, and the fresher model wins the tie.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from memfeed.evaluation import Ranker, Split, evaluate_rankers, popularity_ranker, temporal_split
-from memfeed.model_bundle import ServingModel, save_bundle
+from memfeed.model_bundle import save_bundle
 from memfeed.offline import Catalog, ProfileSettings, hybrid_ranker, recent_popularity_vector
 from memfeed.profile import Interaction
 from memfeed.ranking import RankWeights
@@ -119,9 +120,12 @@ def _weights(settings: Settings, cf_weight: float) -> RankWeights:
 
 
 def evaluate(
-    data: TrainingData, params: TrainParams, settings: Settings, champion: ServingModel | None = None
+    data: TrainingData,
+    params: TrainParams,
+    settings: Settings,
+    champion: tuple[str, TrainParams] | None = None,
 ) -> Evaluation:
-    """Challenger, champion, content-only and most-popular on one temporal hold-out."""
+    """Challenger, champion (its version and parameters), content-only and most-popular on one hold-out."""
     split: Split = temporal_split(data.events, data.catalog.item_ids, settings.holdout_fraction)
     train_events = [(u, it) for u, its in split.train.items() for it in its]
     challenger = fit(train_events, data.catalog.item_ids, params, split.cut)
@@ -148,11 +152,16 @@ def evaluate(
         "most_popular": popular,
     }
     if champion is not None:
+        champion_config = champion[1]
+        if champion_config == params:
+            champion_factors = challenger  # same parameters, same data, fixed seed: the same model
+        else:
+            champion_factors = fit(train_events, data.catalog.item_ids, champion_config, split.cut)
         rankers["champion"] = hybrid_ranker(
             data.catalog,
-            champion.factors,
+            champion_factors,
             popularity,
-            _weights(settings, champion.params.cf_weight),
+            _weights(settings, champion_config.cf_weight),
             profile,
             split.cut,
             popular,
@@ -169,7 +178,8 @@ def evaluate(
         "on items unseen in training",
         "candidates": "every item not seen by the user in training",
         "k": K,
-        "champion": champion.version if champion else None,
+        "champion": champion[0] if champion else None,
+        "champion_refit": "champion parameters fitted on the same training split",
     }
     return Evaluation(metrics, protocol)
 
@@ -184,16 +194,12 @@ def decide(evaluation: Evaluation, mode: PromoteMode, margin: float) -> Decision
         return Decision(False, "promote=never", details)
     if champion is None:
         return Decision(True, "no champion yet", details)
-    if challenger > champion * (1 + margin):
+    if challenger >= champion * (1 + margin):
         return Decision(
-            True,
-            f"{PRIMARY_METRIC} {challenger:.4f} beats champion {champion:.4f} by > {margin:.0%}",
-            details,
+            True, f"{PRIMARY_METRIC} {challenger:.4f} >= champion {champion:.4f} x (1 + {margin:g})", details
         )
     return Decision(
-        False,
-        f"{PRIMARY_METRIC} {challenger:.4f} does not beat champion {champion:.4f} by {margin:.0%}",
-        details,
+        False, f"{PRIMARY_METRIC} {challenger:.4f} < champion {champion:.4f} x (1 + {margin:g})", details
     )
 
 
@@ -230,3 +236,11 @@ def publish(
         registry.promote(manifest.version)
     log.info("published %s (%s)", manifest.version, decision.reason)
     return manifest
+
+
+def champion_params(manifest: Manifest | None) -> tuple[str, TrainParams] | None:
+    """The champion's version and training parameters, from its manifest (unknown keys ignored)."""
+    if manifest is None:
+        return None
+    known = {f for f in TrainParams.__dataclass_fields__}
+    return manifest.version, TrainParams(**{k: v for k, v in manifest.parameters.items() if k in known})

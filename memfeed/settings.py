@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     train_half_life_days: float = 60.0
     cf_weight: float = 0.5
     holdout_fraction: float = 0.2
-    promotion_margin: float = 0.01
+    promotion_margin: float = 0.0
     keep_versions: int = 5
     model_poll_seconds: float = 2.0
 

@@ -1,5 +1,4 @@
-"""Prefect flows over the core package (embed, train, evaluate, publish, retrain).
+"""Prefect flows over the core package: embed-items, retrain (embed, load, evaluate, publish), purge.
 
-Thin orchestration only: every task calls a function of `memfeed`. The flows arrive with the model
-registry (issue [2/6]); until then the API serves content vectors built at write time.
+Thin orchestration only: every task calls a function of `memfeed`. Schedules live in deployments.py.
 """

@@ -14,13 +14,13 @@ from prefect import flow, get_run_logger, task
 
 from memfeed.catalog import embed_missing
 from memfeed.embedding import load_embedder
-from memfeed.model_bundle import load_bundle
 from memfeed.registry import ModelRegistry
 from memfeed.retrain import (
     Decision,
     Evaluation,
     PromoteMode,
     TrainingData,
+    champion_params,
     decide,
     evaluate,
     load_training_data,
@@ -75,13 +75,8 @@ def load_task(settings: Settings) -> TrainingData:
 
 @task(name="evaluate")
 def evaluate_task(data: TrainingData, settings: Settings, registry: ModelRegistry) -> Evaluation:
-    """Challenger vs champion vs baselines on one temporal hold-out."""
-    champion_manifest = registry.champion_manifest()
-    champion = None
-    if champion_manifest is not None:
-        verified = registry.verify(champion_manifest.version)
-        champion = load_bundle(verified.path, verified.version)
-    result = evaluate(data, train_params(settings), settings, champion)
+    """Challenger vs champion (same training split) vs baselines on one temporal hold-out."""
+    result = evaluate(data, train_params(settings), settings, champion_params(registry.champion_manifest()))
     get_run_logger().info("metrics: %s", {k: v for k, v in result.metrics.items()})
     return result
 

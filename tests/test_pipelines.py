@@ -115,3 +115,15 @@ def test_purge_keeps_champion_and_newest(tmp_path: Path, trained_demo: TrainedDe
     registry = ModelRegistry(directory / "models")
     assert trained_demo.challenger in removed
     assert [m.version for m in registry.versions()] == [trained_demo.champion]
+
+
+def test_retrain_with_unchanged_configuration_is_promoted(tmp_path: Path, trained_demo: TrainedDemo) -> None:
+    """Both configurations are fitted on the same split, so they tie and the fresher model wins."""
+    from pipelines.flows import retrain_flow
+
+    directory = copy_trained(trained_demo, tmp_path / "same")
+    with memfeed_env(make_settings(directory, f"sqlite:///{directory / 'memfeed.db'}")):
+        report = retrain_flow(promote="auto")
+    assert report["metrics"]["memfeed"]["ndcg@10"] == report["metrics"]["champion"]["ndcg@10"]
+    assert report["promoted"] is True, report["reason"]
+    assert ModelRegistry(directory / "models").champion() == report["version"]
