@@ -17,6 +17,7 @@ shows the incremental case (nothing changed: 0 items embedded).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -139,7 +140,7 @@ def main() -> None:
     print(
         f"model={embedder.name} id={embedder.embedder_id} batch_size={embedder.batch_size} "
         f"device={settings.embedding_device} torch={torch.__version__} threads={torch.get_num_threads()} "
-        f"(model load {load_s:.1f} s)"
+        f"(model load {load_s:.1f} s) cpus={os.cpu_count()} loadavg(1m)={os.getloadavg()[0]:.2f}"
     )
     print(
         f"texts={len(texts)} chars: median {lengths[len(lengths) // 2]}, max {lengths[-1]}; "
@@ -190,7 +191,7 @@ def main() -> None:
     print(f"{'embed_missing + commit':<48} {best_memfeed + best_commit:>8.2f} {mem_commit_tps:>9.1f}")
     print(f"ratio embed_missing / raw: {ratio:.3f} (with commit: {mem_commit_tps / raw_tps:.3f})")
     verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-    print(f"target ratio >= {TARGET_RATIO}: {verdict}")
+    print(f"target ratio >= {TARGET_RATIO}: {verdict}  (loadavg(1m) now {os.getloadavg()[0]:.2f})")
     print(
         f"\nincremental: second embed_missing on the same database ({stored} vectors stored) embedded "
         f"{again} items in {1e3 * again_s:.1f} ms (+ commit {1e3 * again_commit:.1f} ms)"

@@ -55,6 +55,8 @@ class Split:
     train_events: int
     test_events: int
     items: list[str] = field(default_factory=list)
+    cold_items: set[str] = field(default_factory=set)
+    """Items first seen in the test period: no training event at all (the cold-start slice)."""
 
     @property
     def users(self) -> list[str]:
@@ -71,13 +73,17 @@ def temporal_split(
     cut = times[min(int(len(times) * (1 - holdout_fraction)), len(times) - 1)]
     train: dict[str, list[Interaction]] = {}
     test_pos: dict[str, set[str]] = {}
+    trained_items: set[str] = set()
+    tested_items: set[str] = set()
     n_train = n_test = 0
     for user, it in events:
         if it.ts < cut:
             train.setdefault(user, []).append(it)
+            trained_items.add(it.item_id)
             n_train += 1
         else:
             n_test += 1
+            tested_items.add(it.item_id)
             if event_weight(it.type, it.value) >= 0.5:
                 test_pos.setdefault(user, set()).add(it.item_id)
     test: dict[str, set[str]] = {}
@@ -86,28 +92,61 @@ def temporal_split(
         fresh = positives - seen
         if user in train and fresh:
             test[user] = fresh
-    return Split(cut, train, test, n_train, n_test, list(items))
+    return Split(cut, train, test, n_train, n_test, list(items), tested_items - trained_items)
 
 
-def evaluate_rankers(split: Split, rankers: dict[str, Ranker], k: int = 10) -> dict[str, dict[str, float]]:
-    """Recall@K, NDCG@K, MAP@K, HitRate@K (means over evaluated users) and catalog coverage per ranker."""
+def intra_list_diversity(vectors: np.ndarray) -> float:
+    """Mean pairwise cosine distance (1 - cos) within one list of normalized vectors; 0 for < 2 items."""
+    n = len(vectors)
+    if n < 2:
+        return 0.0
+    sims = vectors @ vectors.T
+    return float((n * n - sims.sum()) / (n * (n - 1)))
+
+
+def evaluate_rankers(
+    split: Split,
+    rankers: dict[str, Ranker],
+    k: int = 10,
+    content: Callable[[Sequence[str]], tuple[list[str], np.ndarray]] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Per ranker: Recall@K, NDCG@K, MAP@K, HitRate@K (means over evaluated users), catalog coverage,
+    intra-list diversity (when `content` looks up vectors), and recall split into warm and cold-start items.
+    """
     results: dict[str, dict[str, float]] = {}
     for name, rank in rankers.items():
-        sums: dict[str, float] = dict.fromkeys(("recall", "ndcg", "map", "hit_rate"), 0.0)
+        sums: dict[str, float] = dict.fromkeys(("recall", "ndcg", "map", "hit_rate", "diversity"), 0.0)
+        cold_sum = warm_sum = 0.0
+        cold_users = warm_users = 0
         shown: set[str] = set()
         for user in split.users:
             history = split.train[user]
-            ranked = rank(user, history, {it.item_id for it in history}, k)
+            ranked = rank(user, history, {it.item_id for it in history}, k)[:k]
             relevant = split.test[user]
-            shown.update(ranked[:k])
+            shown.update(ranked)
             sums["recall"] += recall_at_k(ranked, relevant, k)
             sums["ndcg"] += ndcg_at_k(ranked, relevant, k)
             sums["map"] += average_precision_at_k(ranked, relevant, k)
             sums["hit_rate"] += hit_rate_at_k(ranked, relevant, k)
+            if content is not None:
+                sums["diversity"] += intra_list_diversity(content(ranked)[1])
+            cold = relevant & split.cold_items
+            if cold:
+                cold_sum += recall_at_k(ranked, cold, k)
+                cold_users += 1
+            if relevant - cold:
+                warm_sum += recall_at_k(ranked, relevant - cold, k)
+                warm_users += 1
         n = max(len(split.users), 1)
-        results[name] = {f"{m}@{k}": round(sums[m] / n, 5) for m in ("recall", "ndcg", "map", "hit_rate")}
-        results[name]["coverage"] = round(len(shown) / max(len(split.items), 1), 5)
-        results[name]["users"] = float(len(split.users))
+        row = {f"{m}@{k}": round(sums[m] / n, 5) for m in ("recall", "ndcg", "map", "hit_rate")}
+        row["coverage"] = round(len(shown) / max(len(split.items), 1), 5)
+        if content is not None:
+            row["diversity"] = round(sums["diversity"] / n, 5)
+        row[f"recall_warm@{k}"] = round(warm_sum / max(warm_users, 1), 5)
+        row[f"recall_cold@{k}"] = round(cold_sum / max(cold_users, 1), 5)
+        row["users"] = float(len(split.users))
+        row["cold_users"] = float(cold_users)
+        results[name] = row
     return results
 
 

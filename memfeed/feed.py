@@ -277,7 +277,7 @@ class FeedService:
         )
         weights = self.rank_weights(model)
         scored = score_candidates(
-            signals, content, model.factor_rows(found) if model else None, pop, fresh, weights
+            signals, content, model.factor_rows(found, content) if model else None, pop, fresh, weights
         )
         verbs = {a: verb for a, _, verb in profile.anchors}
         page = []

@@ -3,6 +3,7 @@
 Files (relative to the version folder; every one is checksummed in the manifest):
     factors/item_factors.npy, factors/user_factors.npy   ALS factors (float32)
     factors/item_ids.json, factors/user_ids.json         row -> external id
+    factors/content_map.npy                              ridge map content -> factors (items the model never saw)
     model.json                                           training parameters, factor scale, data watermark
     hybrid_index/                                        vectorstore index of hybrid item vectors
 A hybrid item vector is [sqrt(w) x item factors / scale, sqrt(1 - w) x content vector], w = cf_weight, so its
@@ -36,15 +37,9 @@ class ServingModel:
     def params(self) -> TrainParams:
         return self.factors.params
 
-    def factor_rows(self, item_ids: list[str]) -> np.ndarray:
-        """Scaled item factors for `item_ids`; zeros for items newer than the model (content decides them)."""
-        out = np.zeros((len(item_ids), self.scaled_items.shape[1]), dtype=np.float32)
-        index = self.factors.item_index
-        for row, item_id in enumerate(item_ids):
-            pos = index.get(item_id)
-            if pos is not None:
-                out[row] = self.scaled_items[pos]
-        return out
+    def factor_rows(self, item_ids: list[str], content: np.ndarray) -> np.ndarray:
+        """Scaled item factors for `item_ids`; items newer than the model get them estimated from content."""
+        return self.factors.rows_for(item_ids, content)
 
     def hybrid_query(self, taste: np.ndarray | None, user_factors: np.ndarray | None) -> np.ndarray | None:
         if user_factors is None:
@@ -59,17 +54,14 @@ class ServingModel:
 def hybrid_vectors(
     factors: Factors, content: dict[str, np.ndarray], dim: int
 ) -> tuple[list[str], np.ndarray]:
-    """Hybrid vectors for every item that has a content vector (items without factors get zeros there)."""
+    """Hybrid vectors for every item that has a content vector (factors estimated from content if unseen)."""
     w = factors.params.cf_weight
-    scaled = factors.scaled_items()
     ids = sorted(content)
-    out = np.zeros((len(ids), scaled.shape[1] + dim), dtype=np.float32)
-    for row, item_id in enumerate(ids):
-        pos = factors.item_index.get(item_id)
-        if pos is not None:
-            out[row, : scaled.shape[1]] = math.sqrt(w) * scaled[pos]
-        out[row, scaled.shape[1] :] = math.sqrt(1 - w) * content[item_id]
-    return ids, out
+    matrix = (
+        np.vstack([content[i] for i in ids]).astype(np.float32) if ids else np.zeros((0, dim), np.float32)
+    )
+    rows = factors.rows_for(ids, matrix)
+    return ids, np.hstack([math.sqrt(w) * rows, math.sqrt(1 - w) * matrix]).astype(np.float32)
 
 
 def save_bundle(
@@ -86,6 +78,8 @@ def save_bundle(
     np.save(directory / "factors" / "user_factors.npy", factors.user_factors)
     (directory / "factors" / "item_ids.json").write_text(json.dumps(factors.item_ids))
     (directory / "factors" / "user_ids.json").write_text(json.dumps(factors.user_ids))
+    if factors.content_map is not None:
+        np.save(directory / "factors" / "content_map.npy", factors.content_map)
     meta: dict[str, Any] = {
         "params": factors.params.to_dict(),
         "scale": factors.scale,
@@ -109,6 +103,8 @@ def load_bundle(directory: Path, version: str) -> ServingModel:
     user_factors = np.load(directory / "factors" / "user_factors.npy")
     factors = factors_from_arrays(user_ids, item_ids, user_factors, item_factors, params)
     factors.scale = float(meta["scale"])
+    content_map = directory / "factors" / "content_map.npy"
+    factors.content_map = np.load(content_map) if content_map.exists() else None
     watermark = datetime.fromisoformat(meta["watermark"]) if meta.get("watermark") else None
     hybrid = VectorIndex.load(directory / "hybrid_index")
     return ServingModel(version, factors, hybrid, watermark, factors.scaled_items())

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from memfeed.evaluation import Ranker, dense_ranker
+from memfeed.popularity import freshness
 from memfeed.profile import Interaction, build_profile, event_weight, item_weights, user_signals
 from memfeed.ranking import RankWeights, score_candidates
 from memfeed.training import Factors
@@ -21,19 +22,32 @@ from memfeed.training import Factors
 
 @dataclass
 class Catalog:
-    """Item ids with their content vectors (row i of `content` is `item_ids[i]`)."""
+    """Item ids with their content vectors (row i of `content` is `item_ids[i]`) and publication times."""
 
     item_ids: list[str]
     content: np.ndarray
+    published: list[datetime | None] | None = None
 
     def __post_init__(self) -> None:
         self.position = {item: i for i, item in enumerate(self.item_ids)}
 
     @classmethod
-    def from_vectors(cls, vectors: dict[str, np.ndarray], dim: int) -> Catalog:
+    def from_vectors(
+        cls, vectors: dict[str, np.ndarray], dim: int, published: dict[str, datetime | None] | None = None
+    ) -> Catalog:
         ids = sorted(vectors)
         matrix = np.vstack([vectors[i] for i in ids]) if ids else np.zeros((0, dim), dtype=np.float32)
-        return cls(ids, np.ascontiguousarray(matrix, dtype=np.float32))
+        times = [published.get(i) for i in ids] if published is not None else None
+        return cls(ids, np.ascontiguousarray(matrix, dtype=np.float32), times)
+
+    def freshness(self, now: datetime, half_life_days: float) -> np.ndarray:
+        """The serving freshness prior as of `now` (items published later count as brand new)."""
+        if self.published is None:
+            return np.zeros(len(self.item_ids), dtype=np.float32)
+        return np.array(
+            [freshness(p, now, half_life_days) if p is None or p <= now else 1.0 for p in self.published],
+            dtype=np.float32,
+        )
 
     def lookup(self, item_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         found = [i for i in item_ids if i in self.position]
@@ -45,6 +59,7 @@ class ProfileSettings:
     half_life_days: float = 14.0
     negative_weight: float = 0.5
     anchor_count: int = 8
+    freshness_days: float = 7.0
 
 
 def recent_popularity_vector(
@@ -73,15 +88,8 @@ def hybrid_scorer(
 ):  # type: ignore[no-untyped-def]
     """A function (user, history) -> scores over the catalog, or None for a cold user."""
     dim = catalog.content.shape[1]
-    factor_matrix = None
-    if factors is not None:
-        scaled = factors.scaled_items()
-        factor_matrix = np.zeros((len(catalog.item_ids), scaled.shape[1]), dtype=np.float32)
-        for row, item in enumerate(catalog.item_ids):
-            pos = factors.item_index.get(item)
-            if pos is not None:
-                factor_matrix[row] = scaled[pos]
-    freshness = np.zeros(len(catalog.item_ids), dtype=np.float32)
+    factor_matrix = factors.rows_for(catalog.item_ids, catalog.content) if factors is not None else None
+    fresh = catalog.freshness(now, profile_settings.freshness_days)
 
     def score(_user: str, history: list[Interaction]) -> np.ndarray | None:
         profile = build_profile(
@@ -100,7 +108,7 @@ def hybrid_scorer(
         signals, _ = user_signals(
             profile, catalog.lookup, anchor_count=profile_settings.anchor_count, dim=dim, factors=user_factors
         )
-        return score_candidates(signals, catalog.content, factor_matrix, popularity, freshness, weights).score
+        return score_candidates(signals, catalog.content, factor_matrix, popularity, fresh, weights).score
 
     return score
 

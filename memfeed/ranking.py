@@ -7,8 +7,9 @@ Pure numpy over a candidate set, so what is evaluated offline is exactly what is
 
 where content = profile_blend x sim(taste vector) + (1 - profile_blend) x best anchor sim weighted by
 sqrt(relative strength),
-and collaborative = user factors . item factors (scaled to about [-1, 1]). Items the model never saw are
-ranked on relevance = content alone.
+and collaborative = user factors . item factors (scaled to about [-1, 1]). Items the model never saw arrive
+with factors estimated from their content (training.fit_content_map); only when no estimate exists (a zero
+row) is an item ranked on content alone.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import numpy as np
 @dataclass(frozen=True)
 class RankWeights:
     profile_blend: float = 0.6
-    cf_weight: float = 0.5
+    cf_weight: float = 0.4
     negative_weight: float = 0.5
     popularity_weight: float = 0.05
-    freshness_weight: float = 0.03
+    freshness_weight: float = 0.1
 
 
 @dataclass
@@ -72,8 +73,8 @@ def score_candidates(
         content_rel = weights.profile_blend * content_rel + (1 - weights.profile_blend) * weighted.max(axis=1)
     relevance = content_rel
     if user.factors is not None and factors is not None:
-        # Items the model never saw (zero factor rows) are ranked on content alone, not on content with a
-        # missing collaborative term, which would bury every item newer than the model.
+        # A zero row (no factors and no content estimate) is ranked on content alone, not on content with a
+        # missing collaborative term, which would bury it.
         known = np.any(factors != 0, axis=1)
         blended = weights.cf_weight * (factors @ user.factors) + (1 - weights.cf_weight) * content_rel
         relevance = np.where(known, blended, content_rel)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
+from memfeed.baselines import als_defaults_ranker, item_knn_ranker
 from memfeed.evaluation import Ranker, Split, evaluate_rankers, popularity_ranker, temporal_split
 from memfeed.model_bundle import save_bundle
 from memfeed.offline import Catalog, ProfileSettings, hybrid_ranker, recent_popularity_vector
@@ -27,9 +28,9 @@ from memfeed.ranking import RankWeights
 from memfeed.registry import Manifest, ModelRegistry
 from memfeed.settings import Settings
 from memfeed.storage.db import Database
-from memfeed.storage.schema import Event, ItemVector
+from memfeed.storage.schema import Event, Item, ItemVector
 from memfeed.storage.types import utcnow
-from memfeed.training import Factors, TrainParams, build_matrix, fit_factors
+from memfeed.training import Factors, TrainParams, build_matrix, fit_content_map, fit_factors
 
 log = logging.getLogger("memfeed.retrain")
 
@@ -91,23 +92,30 @@ def load_training_data(database: Database, embedder_id: str, dim: int) -> Traini
         stmt = select(Event.user_id, Event.item_id, Event.type, Event.value, Event.ts).order_by(Event.id)
         for row in session.execute(stmt.execution_options(yield_per=20_000)):
             events.append((row.user_id, Interaction(row.item_id, row.type, row.value, row.ts)))
-        vectors = {
-            r.item_id: np.frombuffer(r.vector, dtype=np.float32)
-            for r in session.execute(
-                select(ItemVector.item_id, ItemVector.vector).where(ItemVector.embedder == embedder_id)
-            )
-        }
+        vectors: dict[str, np.ndarray] = {}
+        published: dict[str, datetime | None] = {}
+        stmt_vectors = (
+            select(ItemVector.item_id, ItemVector.vector, Item.published_at)
+            .join(Item, Item.item_id == ItemVector.item_id)
+            .where(ItemVector.embedder == embedder_id)
+        )
+        for r in session.execute(stmt_vectors):
+            vectors[r.item_id] = np.frombuffer(r.vector, dtype=np.float32)
+            published[r.item_id] = r.published_at
         last = session.scalar(select(func.max(Event.ts)))
     users = len({u for u, _ in events})
-    return TrainingData(events, Catalog.from_vectors(vectors, dim), last, users)
+    return TrainingData(events, Catalog.from_vectors(vectors, dim, published), last, users)
 
 
 def fit(
-    events: list[tuple[str, Interaction]], item_ids: list[str], params: TrainParams, now: datetime
+    events: list[tuple[str, Interaction]], catalog: Catalog, params: TrainParams, now: datetime
 ) -> Factors:
+    """ALS on the events' confidences, plus the content -> factors map for items without events."""
     rows = ((u, it.item_id, it.type, it.value, it.ts) for u, it in events)
-    matrix = build_matrix(rows, now=now, half_life_days=params.half_life_days, item_ids=item_ids)
-    return fit_factors(matrix, params)
+    matrix = build_matrix(rows, now=now, half_life_days=params.half_life_days)
+    factors = fit_factors(matrix, params)
+    factors.content_map = fit_content_map(factors, dict(zip(catalog.item_ids, catalog.content, strict=True)))
+    return factors
 
 
 def _weights(settings: Settings, cf_weight: float) -> RankWeights:
@@ -115,7 +123,7 @@ def _weights(settings: Settings, cf_weight: float) -> RankWeights:
         cf_weight=cf_weight,
         negative_weight=settings.feed_negative_weight,
         popularity_weight=settings.feed_popularity_weight,
-        freshness_weight=0.0,
+        freshness_weight=settings.feed_freshness_weight,
     )
 
 
@@ -124,16 +132,23 @@ def evaluate(
     params: TrainParams,
     settings: Settings,
     champion: tuple[str, TrainParams] | None = None,
+    *,
+    k: int = K,
+    baselines: bool = False,
 ) -> Evaluation:
-    """Challenger, champion (its version and parameters), content-only and most-popular on one hold-out."""
+    """Challenger, champion (its version and parameters), content-only and most-popular on one hold-out;
+    `baselines` adds item-kNN and ALS with library defaults (what `memfeed eval` reports)."""
     split: Split = temporal_split(data.events, data.catalog.item_ids, settings.holdout_fraction)
     train_events = [(u, it) for u, its in split.train.items() for it in its]
-    challenger = fit(train_events, data.catalog.item_ids, params, split.cut)
+    challenger = fit(train_events, data.catalog, params, split.cut)
     popularity = recent_popularity_vector(
         data.catalog, split.train, split.cut, settings.feed_popularity_window_days
     )
     profile = ProfileSettings(
-        settings.feed_half_life_days, settings.feed_negative_weight, settings.feed_anchor_count
+        settings.feed_half_life_days,
+        settings.feed_negative_weight,
+        settings.feed_anchor_count,
+        settings.feed_freshness_days,
     )
     popular = popularity_ranker(split)
     rankers: dict[str, Ranker] = {
@@ -151,12 +166,15 @@ def evaluate(
         ),
         "most_popular": popular,
     }
+    if baselines:
+        rankers["item_knn"] = item_knn_ranker(split, popular)
+        rankers["als_defaults"] = als_defaults_ranker(split, popular)
     if champion is not None:
         champion_config = champion[1]
         if champion_config == params:
             champion_factors = challenger  # same parameters, same data, fixed seed: the same model
         else:
-            champion_factors = fit(train_events, data.catalog.item_ids, champion_config, split.cut)
+            champion_factors = fit(train_events, data.catalog, champion_config, split.cut)
         rankers["champion"] = hybrid_ranker(
             data.catalog,
             champion_factors,
@@ -166,7 +184,7 @@ def evaluate(
             split.cut,
             popular,
         )
-    metrics = evaluate_rankers(split, rankers, K)
+    metrics = evaluate_rankers(split, rankers, k, content=data.catalog.lookup)
     protocol = {
         "split": "global time cut",
         "cut": split.cut.isoformat(),
@@ -177,7 +195,8 @@ def evaluate(
         "relevant": "positive test events (like, save, share, purchase, click, dwell >= 23 s, rating >= 4) "
         "on items unseen in training",
         "candidates": "every item not seen by the user in training",
-        "k": K,
+        "k": k,
+        "cold_items": len(split.cold_items),
         "champion": champion[0] if champion else None,
         "champion_refit": "champion parameters fitted on the same training split",
     }
@@ -214,7 +233,7 @@ def publish(
     settings: Settings,
 ) -> Manifest:
     """Fit on all events, write the version (recorded whatever the decision), promote if decided."""
-    factors = fit(data.events, data.catalog.item_ids, params, data.last_event_at or utcnow())
+    factors = fit(data.events, data.catalog, params, data.last_event_at or utcnow())
     content = dict(zip(data.catalog.item_ids, data.catalog.content, strict=True))
     with registry.begin() as writer:
         save_bundle(

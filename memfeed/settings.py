@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     feed_negative_weight: float = 0.5
     feed_anchor_count: int = 8
     feed_popularity_weight: float = 0.05
-    feed_freshness_weight: float = 0.03
+    feed_freshness_weight: float = 0.1
     feed_freshness_days: float = 7.0
     feed_popularity_window_days: float = 7.0
     feed_max_cursor_items: int = 1000
@@ -74,12 +74,12 @@ class Settings(BaseSettings):
     popularity_refresh_seconds: float = 60.0
 
     # training (defaults from the study in docs/quality.md)
-    als_factors: int = 64
+    als_factors: int = 96
     als_regularization: float = 0.05
     als_iterations: int = 15
     als_alpha: float = 20.0
     train_half_life_days: float = 60.0
-    cf_weight: float = 0.5
+    cf_weight: float = 0.4
     holdout_fraction: float = 0.2
     promotion_margin: float = 0.0
     keep_versions: int = 5

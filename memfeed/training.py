@@ -20,12 +20,12 @@ from memfeed.profile import decay, event_weight
 
 @dataclass(frozen=True)
 class TrainParams:
-    factors: int = 64
+    factors: int = 96
     regularization: float = 0.05
     iterations: int = 15
     alpha: float = 20.0
     half_life_days: float = 60.0
-    cf_weight: float = 0.5
+    cf_weight: float = 0.4
     seed: int = 42
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +89,8 @@ class Factors:
     params: TrainParams
     gram: np.ndarray
     scale: float
+    content_map: np.ndarray | None = None
+    """(content dim x factors) ridge map from content vectors to item factors, for items the model never saw."""
     item_index: dict[str, int] = field(default_factory=dict)
     user_index: dict[str, int] = field(default_factory=dict)
 
@@ -116,9 +118,41 @@ class Factors:
         vector = np.linalg.solve(a, b)
         return unit(vector)
 
+    def rows_for(self, item_ids: list[str], content: np.ndarray) -> np.ndarray:
+        """Scaled factors for `item_ids`; items the model never saw get factors estimated from `content`."""
+        scaled = self.scaled_items()
+        out = np.zeros((len(item_ids), scaled.shape[1]), dtype=np.float32)
+        unknown: list[int] = []
+        for row, item_id in enumerate(item_ids):
+            pos = self.item_index.get(item_id)
+            if pos is None or not scaled[pos].any():
+                unknown.append(row)
+            else:
+                out[row] = scaled[pos]
+        if unknown and self.content_map is not None:
+            out[unknown] = (content[unknown] @ self.content_map) / self.scale
+        return out
+
     def stored_user(self, user_id: str) -> np.ndarray | None:
         row = self.user_index.get(user_id)
         return None if row is None else unit(self.user_factors[row])
+
+
+def fit_content_map(
+    factors: Factors, content: dict[str, np.ndarray], *, regularization: float = 1.0, min_items: int = 20
+) -> np.ndarray | None:
+    """Ridge regression from content vectors to item factors over the items that have both.
+
+    Lets a brand-new item join the collaborative space on its text alone, on the same scale as known
+    items, instead of being ranked on a different scale (content only) or not at all.
+    """
+    rows = [(factors.item_index[i], v) for i, v in content.items() if i in factors.item_index]
+    if len(rows) < min_items:
+        return None
+    x = np.vstack([v for _, v in rows]).astype(np.float64)
+    y = factors.item_factors[[r for r, _ in rows]].astype(np.float64)
+    a = x.T @ x + regularization * np.eye(x.shape[1])
+    return np.linalg.solve(a, x.T @ y).astype(np.float32)
 
 
 def unit(vector: np.ndarray) -> np.ndarray | None:
