@@ -118,6 +118,9 @@ def fit(
     return factors
 
 
+CONTENT_ONLY = RankWeights(cf_weight=0.0, popularity_weight=0.0, freshness_weight=0.0)
+
+
 def _weights(settings: Settings, cf_weight: float) -> RankWeights:
     return RankWeights(
         cf_weight=cf_weight,
@@ -161,8 +164,9 @@ def evaluate(
             split.cut,
             popular,
         ),
+        # The textbook baseline: the MiniLM profile alone, without memfeed's popularity and freshness priors.
         "content_only": hybrid_ranker(
-            data.catalog, None, popularity, _weights(settings, 0.0), profile, split.cut, popular
+            data.catalog, None, popularity, CONTENT_ONLY, profile, split.cut, popular
         ),
         "most_popular": popular,
     }

@@ -8,7 +8,9 @@ repository: only the two converted files are written, under `--out`.
 Mapping:
 - items.csv: item_id `ml-<movieId>`, the title, text "Genres: A, B. Tags: x, y." (the distinct tags users gave
   the movie, most used first, at most 20), tags = the genres separated by `|`, category = the first genre.
-  A movie with "(no genres listed)" gets no genre tags and no category.
+  A movie with "(no genres listed)" gets no genre tags and no category. published_at = January 1st of the
+  release year in the title ("Heat (1995)"), so memfeed's freshness prior knows new releases from old ones;
+  empty when the title has no year.
 - events.csv: user_id `u<userId>`, item_id `ml-<movieId>`, timestamp in Unix seconds, event_id
   `ml-<userId>-<movieId>` (so a re-import adds nothing). A rating >= 3.5 becomes a `like` with no value;
   a lower one stays a `rating` with its value, which memfeed's profile weighs as (value - 3) / 2: 0.5-2.5
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -58,6 +61,9 @@ def user_tags(tags_csv: Path) -> dict[str, list[str]]:
     }
 
 
+YEAR = re.compile(r"\((\d{4})\)\s*$")
+
+
 def item_row(movie: dict[str, str], tags: list[str]) -> list[str]:
     genres = [] if movie["genres"] == NO_GENRES else [g for g in movie["genres"].split("|") if g]
     sentences = []
@@ -65,12 +71,14 @@ def item_row(movie: dict[str, str], tags: list[str]) -> list[str]:
         sentences.append(f"Genres: {', '.join(genres)}.")
     if tags:
         sentences.append(f"Tags: {', '.join(tags)}.")
+    year = YEAR.search(movie["title"])
     return [
         f"ml-{movie['movieId']}",
         movie["title"],
         " ".join(sentences),
         "|".join(genres),
         genres[0] if genres else "",
+        f"{year.group(1)}-01-01T00:00:00Z" if year else "",
     ]
 
 
@@ -100,7 +108,7 @@ def convert(src: Path, out: Path) -> Counts:
         (out / "items.csv").open("w", newline="", encoding="utf-8") as items,
     ):
         writer = csv.writer(items)
-        writer.writerow(["item_id", "title", "text", "tags", "category"])
+        writer.writerow(["item_id", "title", "text", "tags", "category", "published_at"])
         for movie in csv.DictReader(movies):
             writer.writerow(item_row(movie, tags.get(movie["movieId"], [])))
             counts.items += 1
