@@ -166,6 +166,8 @@ def demo(
     users: Annotated[int, typer.Option(min=10, help="simulated users")] = 200,
 ) -> None:
     """Seed the generated demo catalog and users, train a model, print keys, a token and curls, then serve."""
+    from datetime import UTC, datetime
+
     from memfeed.auth import create_api_key, issue_token
     from memfeed.demo import seed_demo
     from memfeed.demo_data import generate_demo
@@ -179,7 +181,9 @@ def demo(
     _migrate(settings)
     runtime = build_runtime(settings)
     try:
-        summary = seed_demo(runtime, generate_demo(n_items=items, n_users=users))
+        # The simulated weeks end at today's midnight (UTC): re-seeding the same day adds nothing.
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        summary = seed_demo(runtime, generate_demo(n_items=items, n_users=users, now=today))
         _, admin_key = create_api_key(runtime.database, "admin", "demo admin")
         _, app_key = create_api_key(runtime.database, "app", "demo app")
         user_token = issue_token(

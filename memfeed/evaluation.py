@@ -16,6 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from memfeed.profile import Interaction, event_weight
+from memfeed.ranking import top_k
 
 Ranker = Callable[[str, list[Interaction], set[str], int], list[str]]
 """(user_id, train interactions, items to exclude, k) -> ranked item ids"""
@@ -171,9 +172,15 @@ def popularity_ranker(split: Split) -> Ranker:
 
 
 def dense_ranker(
-    item_ids: list[str], score_user: Callable[[str, list[Interaction]], np.ndarray | None], fallback: Ranker
+    item_ids: list[str],
+    score_user: Callable[[str, list[Interaction]], np.ndarray | None],
+    fallback: Ranker,
+    *,
+    explore: np.ndarray | None = None,
+    slots: int = 0,
 ) -> Ranker:
-    """Ranks all items by `score_user` (one score per item in `item_ids` order); cold users use `fallback`."""
+    """Ranks all items by `score_user` (one score per item in `item_ids` order) with the feed's `top_k`
+    (including its exploration slots); cold users use `fallback`."""
     position = {item: i for i, item in enumerate(item_ids)}
 
     def rank(user: str, history: list[Interaction], exclude: set[str], k: int) -> list[str]:
@@ -183,12 +190,11 @@ def dense_ranker(
         scores = scores.copy()
         blocked = [position[i] for i in exclude if i in position]
         scores[blocked] = -np.inf
-        top = (
-            np.argpartition(-scores, min(k, len(scores) - 1))[: k + 1]
-            if len(scores) > k
-            else np.arange(len(scores))
-        )
-        ordered = sorted(top.tolist(), key=lambda i: (-float(scores[i]), item_ids[i]))
-        return [item_ids[i] for i in ordered if np.isfinite(scores[i])][:k]
+        allowed = None
+        if explore is not None:
+            allowed = explore.copy()
+            allowed[blocked] = False
+        picked = top_k(scores, item_ids, k, explore=allowed, slots=slots)
+        return [item_ids[i] for i in picked if np.isfinite(scores[i])]
 
     return rank

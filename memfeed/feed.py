@@ -281,7 +281,9 @@ class FeedService:
         )
         verbs = {a: verb for a, _, verb in profile.anchors}
         page = []
-        for i in top_k(scored.score, found, query.limit):
+        explore = model.factors.new_mask(found) if model else None
+        slots = self.settings.feed_new_item_slots
+        for i in top_k(scored.score, found, query.limit, explore=explore, slots=slots):
             card = cards[i]
             assert card is not None
             if anchor_ids and scored.anchor_similarity[i] >= ANCHOR_REASON_MIN_SIMILARITY:

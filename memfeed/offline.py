@@ -60,6 +60,7 @@ class ProfileSettings:
     negative_weight: float = 0.5
     anchor_count: int = 8
     freshness_days: float = 7.0
+    new_item_slots: int = 0
 
 
 def recent_popularity_vector(
@@ -123,4 +124,7 @@ def hybrid_ranker(
     fallback: Ranker,
 ) -> Ranker:
     scorer = hybrid_scorer(catalog, factors, popularity, weights, profile_settings, now)
-    return dense_ranker(catalog.item_ids, scorer, fallback)
+    explore = factors.new_mask(catalog.item_ids) if factors is not None else None
+    return dense_ranker(
+        catalog.item_ids, scorer, fallback, explore=explore, slots=profile_settings.new_item_slots
+    )

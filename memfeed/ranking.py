@@ -22,10 +22,10 @@ import numpy as np
 @dataclass(frozen=True)
 class RankWeights:
     profile_blend: float = 0.6
-    cf_weight: float = 0.4
+    cf_weight: float = 0.6
     negative_weight: float = 0.5
-    popularity_weight: float = 0.05
-    freshness_weight: float = 0.1
+    popularity_weight: float = 0.4
+    freshness_weight: float = 0.3
 
 
 @dataclass
@@ -85,13 +85,39 @@ def score_candidates(
     return Scored(score.astype(np.float32), best_anchor, anchor_sim.astype(np.float32))
 
 
-def top_k(scores: np.ndarray, ids: list[str], k: int) -> list[int]:
-    """Indices of the k best scores, ties broken by id so results are deterministic."""
+def top_k(
+    scores: np.ndarray, ids: list[str], k: int, *, explore: np.ndarray | None = None, slots: int = 0
+) -> list[int]:
+    """Indices of the k best scores, ties broken by id so results are deterministic.
+
+    With `explore` (a mask of items without collaborative evidence, i.e. new to the model) and `slots` > 0,
+    the page's last positions hold the best such items when fewer than `slots` made the page on their own:
+    new items get exposure, which is the only way they ever gain evidence.
+    """
     if k <= 0 or not len(scores):
         return []
-    if len(scores) > k:
-        threshold = -np.partition(-scores, k - 1)[k - 1]
-        pool = np.nonzero(scores >= threshold)[0]
-    else:
-        pool = np.arange(len(scores))
-    return sorted(pool.tolist(), key=lambda i: (-float(scores[i]), ids[i]))[:k]
+    ranked = _best(scores, ids, k, np.arange(len(scores)))
+    if explore is None or slots <= 0:
+        return ranked
+    have = sum(bool(explore[i]) for i in ranked)
+    want = min(slots, k) - have
+    if want <= 0:
+        return ranked
+    chosen = set(ranked)
+    candidates = np.array([i for i in np.nonzero(explore)[0] if i not in chosen], dtype=np.int64)
+    extra = _best(scores, ids, want, candidates) if len(candidates) else []
+    if not extra:
+        return ranked
+    kept = [i for i in ranked if explore[i]] + [i for i in ranked if not explore[i]][: k - have - len(extra)]
+    kept.sort(key=lambda i: (-float(scores[i]), ids[i]))
+    return kept + extra
+
+
+def _best(scores: np.ndarray, ids: list[str], k: int, among: np.ndarray) -> list[int]:
+    if not len(among):
+        return []
+    sub = scores[among]
+    if len(sub) > k:
+        threshold = -np.partition(-sub, k - 1)[k - 1]
+        among = among[sub >= threshold]
+    return sorted(among.tolist(), key=lambda i: (-float(scores[i]), ids[i]))[:k]

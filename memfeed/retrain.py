@@ -152,6 +152,7 @@ def evaluate(
         settings.feed_negative_weight,
         settings.feed_anchor_count,
         settings.feed_freshness_days,
+        settings.feed_new_item_slots,
     )
     popular = popularity_ranker(split)
     rankers: dict[str, Ranker] = {

@@ -65,10 +65,11 @@ class Settings(BaseSettings):
     feed_half_life_days: float = 14.0
     feed_negative_weight: float = 0.5
     feed_anchor_count: int = 8
-    feed_popularity_weight: float = 0.05
-    feed_freshness_weight: float = 0.1
+    feed_new_item_slots: int = 0
+    feed_popularity_weight: float = 0.4
+    feed_freshness_weight: float = 0.3
     feed_freshness_days: float = 7.0
-    feed_popularity_window_days: float = 7.0
+    feed_popularity_window_days: float = 3650.0
     feed_max_cursor_items: int = 1000
     catalog_refresh_seconds: float = 2.0
     popularity_refresh_seconds: float = 60.0
@@ -79,7 +80,7 @@ class Settings(BaseSettings):
     als_iterations: int = 15
     als_alpha: float = 20.0
     train_half_life_days: float = 60.0
-    cf_weight: float = 0.4
+    cf_weight: float = 0.6
     holdout_fraction: float = 0.2
     promotion_margin: float = 0.0
     keep_versions: int = 5

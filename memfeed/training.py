@@ -25,7 +25,7 @@ class TrainParams:
     iterations: int = 15
     alpha: float = 20.0
     half_life_days: float = 60.0
-    cf_weight: float = 0.4
+    cf_weight: float = 0.6
     seed: int = 42
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,6 +132,13 @@ class Factors:
         if unknown and self.content_map is not None:
             out[unknown] = (content[unknown] @ self.content_map) / self.scale
         return out
+
+    def new_mask(self, item_ids: list[str]) -> np.ndarray:
+        """True for items without collaborative evidence (unknown to the model, or an all-zero factor row)."""
+        scaled = self.item_factors
+        return np.array(
+            [(pos := self.item_index.get(i)) is None or not scaled[pos].any() for i in item_ids], dtype=bool
+        )
 
     def stored_user(self, user_id: str) -> np.ndarray | None:
         row = self.user_index.get(user_id)

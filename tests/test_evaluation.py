@@ -145,3 +145,16 @@ def test_evaluate_rankers_reports_every_metric_and_the_cold_slice() -> None:
     assert results["recall@5"] == 1.0 and results["ndcg@5"] == 1.0
     assert results["recall_cold@5"] == 1.0 and results["recall_warm@5"] == 1.0
     assert results["coverage"] == pytest.approx(2 / 5)
+
+
+def test_exploration_slots_put_the_best_new_items_at_the_end_of_the_page() -> None:
+    from memfeed.ranking import top_k
+
+    ids = ["a", "b", "c", "d", "e", "f"]
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.1], dtype=np.float32)
+    new = np.array([False, False, False, False, True, True])
+    assert top_k(scores, ids, 3) == [0, 1, 2]
+    assert top_k(scores, ids, 3, explore=new, slots=1) == [0, 1, 4]
+    assert top_k(scores, ids, 3, explore=new, slots=2) == [0, 4, 5]
+    already = np.array([False, True, False, False, True, True])  # a new item already made the page
+    assert top_k(scores, ids, 3, explore=already, slots=1) == [0, 1, 2]
