@@ -285,3 +285,16 @@ def copy_trained(trained: TrainedDemo, target: Path) -> Path:
     shutil.copyfile(trained.directory / "memfeed.db", target / "memfeed.db")
     shutil.copytree(trained.directory / "models", target / "models", symlinks=False)
     return target
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A working directory whose settings (read by the CLI through `get_settings`) point inside tmp_path."""
+    from memfeed.settings import get_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEMFEED_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("MEMFEED_JWT_SECRET", "cli-secret-" + "z" * 32)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

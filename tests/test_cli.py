@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
@@ -17,16 +16,6 @@ from memfeed.embedding import Embedder
 from memfeed.settings import get_settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MEMFEED_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("MEMFEED_JWT_SECRET", "cli-secret-" + "z" * 32)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def last_line(output: str) -> str:

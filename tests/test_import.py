@@ -23,7 +23,6 @@ from memfeed.embedding import Embedder
 from memfeed.errors import InvalidInput
 from memfeed.importer import ImportReport, derive_event_id, import_events, import_items
 from memfeed.runtime import Runtime, build_runtime
-from memfeed.settings import get_settings
 from memfeed.storage.schema import Event, Item
 from tests.conftest import database_url_for, make_settings, migrated
 
@@ -247,16 +246,6 @@ def test_unreadable_files_are_refused_before_anything_is_written(
         import_events(runtime, write(tmp_path / "events.parquet", "not parquet"), progress=False)
     with runtime.database.session() as session:
         assert session.scalars(select(Item)).first() is None
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MEMFEED_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("MEMFEED_JWT_SECRET", "cli-secret-" + "z" * 32)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_cli_import_prints_a_summary_and_the_bad_lines(cli_env: Path) -> None:
