@@ -24,10 +24,6 @@ class ItemNotFound(NotFound):
     pass
 
 
-class UserNotFound(NotFound):
-    pass
-
-
 class InvalidCursor(MemfeedError):
     code = "bad_request"
 
@@ -42,7 +38,3 @@ class Unauthorized(MemfeedError):
 
 class Forbidden(MemfeedError):
     code = "forbidden"
-
-
-class NotReady(MemfeedError):
-    code = "not_ready"
