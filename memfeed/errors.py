@@ -34,7 +34,3 @@ class InvalidInput(MemfeedError):
 
 class Unauthorized(MemfeedError):
     code = "unauthorized"
-
-
-class Forbidden(MemfeedError):
-    code = "forbidden"

@@ -34,7 +34,8 @@ class EvalReport:
         lines = [
             f"Protocol: {self.protocol['split']} at {self.protocol['cut']} "
             f"(latest {self.protocol['holdout_fraction']:.0%} of events held out); "
-            f"{self.protocol['evaluated_users']} users with >= 1 training event and a positive held-out event; "
+            f"{self.protocol['evaluated_users']} users with >= 1 training event and a positive held-out event"
+            f"{_sampled(self.protocol)}; "
             f"ranking over {self.protocol['candidates']}; relevant = {self.protocol['relevant']}. "
             f"Cold-start slice: {self.protocol['cold_items']} items first seen after the cut.",
             "",
@@ -50,6 +51,11 @@ class EvalReport:
         ratio = self.metrics["memfeed"][f"ndcg@{k}"] / max(self.metrics[best][f"ndcg@{k}"], 1e-12)
         lines += ["", f"memfeed NDCG@{k} / best baseline ({best}): {ratio:.3f}"]
         return "\n".join(lines)
+
+
+def _sampled(protocol: dict[str, Any]) -> str:
+    total = protocol.get("holdout_users", protocol["evaluated_users"])
+    return f" (a fixed-seed sample of {total})" if total > protocol["evaluated_users"] else ""
 
 
 def run_eval(data: TrainingData, settings: Settings, k: int = 10) -> EvalReport:

@@ -90,6 +90,7 @@ def hybrid_scorer(
     """A function (user, history) -> scores over the catalog, or None for a cold user."""
     dim = catalog.content.shape[1]
     factor_matrix = factors.rows_for(catalog.item_ids, catalog.content) if factors is not None else None
+    known = np.any(factor_matrix != 0, axis=1) if factor_matrix is not None else None
     fresh = catalog.freshness(now, profile_settings.freshness_days)
 
     def score(_user: str, history: list[Interaction]) -> np.ndarray | None:
@@ -109,7 +110,9 @@ def hybrid_scorer(
         signals, _ = user_signals(
             profile, catalog.lookup, anchor_count=profile_settings.anchor_count, dim=dim, factors=user_factors
         )
-        return score_candidates(signals, catalog.content, factor_matrix, popularity, fresh, weights).score
+        return score_candidates(
+            signals, catalog.content, factor_matrix, popularity, fresh, weights, known
+        ).score
 
     return score
 

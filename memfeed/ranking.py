@@ -57,29 +57,38 @@ def score_candidates(
     popularity: np.ndarray,
     freshness: np.ndarray,
     weights: RankWeights,
+    known: np.ndarray | None = None,
 ) -> Scored:
-    """Scores `m` candidates. `content` (m, d) normalized; `factors` (m, f) scaled item factors or None."""
+    """Scores `m` candidates. `content` (m, d) normalized; `factors` (m, f) scaled item factors or None.
+
+    `known` (m,) marks rows with collaborative evidence; computed from `factors` when not given (callers that
+    score many users over the same rows pass it once). The taste, anchor and negative similarities come from
+    one matrix product, so `content` is read once per call (it is the cost at catalog scale).
+    """
     m = content.shape[0]
-    content_rel = np.zeros(m, dtype=np.float32)
+    n_taste = 1 if user.taste is not None else 0
+    n_anchor, n_negative = len(user.anchors), len(user.negatives)
+    parts = ([user.taste[None, :]] if user.taste is not None else []) + [user.anchors, user.negatives]
+    queries = np.vstack([p for p in parts if len(p)]) if n_taste + n_anchor + n_negative else None
+    sims = content @ queries.T if queries is not None else np.zeros((m, 0), dtype=np.float32)
+    content_rel = sims[:, 0] if n_taste else np.zeros(m, dtype=np.float32)
     best_anchor = np.zeros(m, dtype=np.int64)
     anchor_sim = np.zeros(m, dtype=np.float32)
-    if user.taste is not None:
-        content_rel = content @ user.taste
-    if len(user.anchors):
-        sims = content @ user.anchors.T
-        weighted = sims * np.sqrt(user.anchor_strength / user.anchor_strength.max())
+    if n_anchor:
+        anchor_sims = sims[:, n_taste : n_taste + n_anchor]
+        weighted = anchor_sims * np.sqrt(user.anchor_strength / user.anchor_strength.max())
         best_anchor = weighted.argmax(axis=1)
-        anchor_sim = sims[np.arange(m), best_anchor]
+        anchor_sim = anchor_sims[np.arange(m), best_anchor]
         content_rel = weights.profile_blend * content_rel + (1 - weights.profile_blend) * weighted.max(axis=1)
     relevance = content_rel
     if user.factors is not None and factors is not None:
         # A zero row (no factors and no content estimate) is ranked on content alone, not on content with a
         # missing collaborative term, which would bury it.
-        known = np.any(factors != 0, axis=1)
+        known_rows = known if known is not None else np.any(factors != 0, axis=1)
         blended = weights.cf_weight * (factors @ user.factors) + (1 - weights.cf_weight) * content_rel
-        relevance = np.where(known, blended, content_rel)
-    if len(user.negatives):
-        push = np.clip((content @ user.negatives.T).max(axis=1), 0.0, None)
+        relevance = np.where(known_rows, blended, content_rel)
+    if n_negative:
+        push = np.clip(sims[:, n_taste + n_anchor :].max(axis=1), 0.0, None)
         relevance = relevance - weights.negative_weight * push
     score = relevance + weights.popularity_weight * popularity + weights.freshness_weight * freshness
     return Scored(score.astype(np.float32), best_anchor, anchor_sim.astype(np.float32))

@@ -142,6 +142,7 @@ def evaluate(
     """Challenger, champion (its version and parameters), content-only and most-popular on one hold-out;
     `baselines` adds item-kNN and ALS with library defaults (what `memfeed eval` reports)."""
     split: Split = temporal_split(data.events, data.catalog.item_ids, settings.holdout_fraction)
+    holdout_users = split.sample_users(settings.eval_max_users)
     train_events = [(u, it) for u, its in split.train.items() for it in its]
     challenger = fit(train_events, data.catalog, params, split.cut)
     popularity = recent_popularity_vector(
@@ -197,6 +198,7 @@ def evaluate(
         "train_events": split.train_events,
         "test_events": split.test_events,
         "evaluated_users": len(split.users),
+        "holdout_users": holdout_users,
         "relevant": "positive test events (like, save, share, purchase, click, dwell >= 23 s, rating >= 4) "
         "on items unseen in training",
         "candidates": "every item not seen by the user in training",

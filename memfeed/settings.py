@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     train_half_life_days: float = 60.0
     cf_weight: float = 0.6
     holdout_fraction: float = 0.2
+    eval_max_users: int = 1000
     promotion_margin: float = 0.0
     keep_versions: int = 5
     model_poll_seconds: float = 2.0
