@@ -153,9 +153,11 @@ def _store_vectors(
     if not pending:
         return {}
     matrix = embedder.encode([text for _, _, text in pending])
+    ids = [item_id for item_id, _, _ in pending]
+    existing = {v.item_id: v for v in session.scalars(select(ItemVector).where(ItemVector.item_id.in_(ids)))}
     out: dict[str, np.ndarray] = {}
     for (item_id, digest, _), vector in zip(pending, matrix, strict=True):
-        row = session.get(ItemVector, item_id)
+        row = existing.get(item_id)
         if row is None:
             row = ItemVector(item_id=item_id)
             session.add(row)
