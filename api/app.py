@@ -43,6 +43,16 @@ async def _watch_champion(runtime: Runtime) -> None:
             log.exception("model check failed")
 
 
+async def _refresh_popularity(runtime: Runtime) -> None:
+    """Recompute popularity off the request path (a GROUP BY over the window's events)."""
+    while True:
+        await asyncio.sleep(runtime.settings.popularity_refresh_seconds)
+        try:
+            await asyncio.to_thread(runtime.feeds.refresh_popularity, force=True)
+        except Exception:  # noqa: BLE001 - the previous popularity keeps serving; the next run retries
+            log.exception("popularity refresh failed")
+
+
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -59,6 +69,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             asyncio.create_task(_keep_catalog_in_sync(runtime)),
             asyncio.create_task(_watch_champion(runtime)),
         ]
+        if settings.popularity_refresh_seconds > 0:
+            runtime.feeds.popularity_in_background = True
+            tasks.append(asyncio.create_task(_refresh_popularity(runtime)))
         log.info("memfeed ready: %d items, model %s", len(runtime.catalog), runtime.feeds.model_version)
         try:
             yield

@@ -80,6 +80,7 @@ class FeedService:
         self._cold_at = 0.0
         self._cold_version = -1
         self._lock = threading.Lock()
+        self.popularity_in_background = False
         self.model: ServingModel | None = None
         """The champion model; replaced whole by `ModelWatcher` (requests read it once)."""
 
@@ -99,11 +100,15 @@ class FeedService:
         """Recompute popularity when stale, and the cold ranking when popularity or the catalog changed.
 
         One caller recomputes while the others keep serving the previous ranking. Catalog changes rebuild
-        the ranking at most once a second (a sort, no database work).
+        the ranking at most once a second (a sort, no database work). When `popularity_in_background` is
+        set (the API's lifespan task refreshes it), requests never run the popularity query themselves.
         """
         clock = time.monotonic()
-        stale_popularity = force or clock - self._popularity_at >= self.settings.popularity_refresh_seconds
-        stale_catalog = self._cold_version != self.catalog.version and clock - self._cold_at >= 1.0
+        due = clock - self._popularity_at >= self.settings.popularity_refresh_seconds
+        stale_popularity = force or (due and not self.popularity_in_background)
+        stale_catalog = self._cold_version != self.catalog.version and (
+            not self._cold or clock - self._cold_at >= 1.0
+        )
         if not (stale_popularity or stale_catalog) or not self._lock.acquire(blocking=force):
             return
         try:

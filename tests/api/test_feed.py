@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -165,3 +166,23 @@ def test_demo_users_get_feeds_matching_their_tastes(demo_api: Api, demo_data: De
     mean = sum(precisions) / len(precisions)
     assert len(precisions) >= 50
     assert mean >= 0.7, mean
+
+
+def test_popularity_is_refreshed_in_the_background(api_factory) -> None:  # type: ignore[no-untyped-def]
+    api = api_factory("sqlite", popularity_refresh_seconds=0.3)
+    api.put_items(topic_items(published_at=(datetime.now(UTC) - timedelta(days=30)).isoformat()))
+    api.send(
+        [
+            {"event_id": f"hit-{u}", "user_id": f"fan{u}", "item_id": "cooking-07", "type": "like"}
+            for u in range(4)
+        ]
+    )
+    deadline = time.monotonic() + 15
+    first = None
+    while time.monotonic() < deadline:
+        items = api.feed("newcomer", limit=1)["items"]
+        first = items[0]["item_id"] if items else None
+        if first == "cooking-07":
+            break
+        time.sleep(0.2)
+    assert first == "cooking-07"
