@@ -121,7 +121,7 @@ class FeedService:
                 self._popularity_at = clock
             self._cold_version = self.catalog.version
             self._cold = cold_ranking(
-                self.catalog.cards(), self._popularity, now, self.settings.feed_freshness_days
+                self.catalog.cards(), self._popularity, now, self.freshness_days(self.model)
             )
             self._cold_at = clock
         finally:
@@ -275,7 +275,7 @@ class FeedService:
         pop = np.array([self._popularity.get(c, 0.0) for c in found], dtype=np.float32)
         fresh = np.array(
             [
-                freshness(card.published_at if card else None, now, self.settings.feed_freshness_days)
+                freshness(card.published_at if card else None, now, self.freshness_days(model))
                 for card in cards
             ],
             dtype=np.float32,
@@ -305,6 +305,14 @@ class FeedService:
                 reason = "matches your interests"
             page.append(FeedItem(card.item_id, card.title, round(float(scored.score[i]), 6), reason))
         return page
+
+    def freshness_days(self, model: ServingModel | None) -> float:
+        """Configured half-life, else the one the model learned from engagement ages, else the default."""
+        if self.settings.feed_freshness_days is not None:
+            return self.settings.feed_freshness_days
+        if model is not None and model.freshness_days:
+            return float(model.freshness_days)
+        return self.settings.default_freshness_days
 
     def rank_weights(self, model: ServingModel | None) -> RankWeights:
         return RankWeights(

@@ -4,7 +4,7 @@ Files (relative to the version folder; every one is checksummed in the manifest)
     factors/item_factors.npy, factors/user_factors.npy   ALS factors (float32)
     factors/item_ids.json, factors/user_ids.json         row -> external id
     factors/content_map.npy                              ridge map content -> factors (items the model never saw)
-    model.json                                           training parameters, factor scale, data watermark
+    model.json                                           parameters, factor scale, watermark, learned freshness
     hybrid_index/                                        vectorstore index of hybrid item vectors
 A hybrid item vector is [sqrt(w) x item factors / scale, sqrt(1 - w) x content vector], w = cf_weight, so its
 inner product with [sqrt(w) x user factors, sqrt(1 - w) x taste] is the ranking's relevance before re-rank.
@@ -32,6 +32,7 @@ class ServingModel:
     hybrid: VectorIndex
     watermark: datetime | None
     scaled_items: np.ndarray
+    freshness_days: float | None = None
 
     @property
     def params(self) -> TrainParams:
@@ -72,6 +73,7 @@ def save_bundle(
     watermark: datetime | None,
     *,
     hnsw_threshold: int = 20_000,
+    freshness_days: float | None = None,
 ) -> None:
     (directory / "factors").mkdir(parents=True, exist_ok=True)
     np.save(directory / "factors" / "item_factors.npy", factors.item_factors)
@@ -84,6 +86,7 @@ def save_bundle(
         "params": factors.params.to_dict(),
         "scale": factors.scale,
         "watermark": watermark.isoformat() if watermark else None,
+        "freshness_days": freshness_days,
     }
     (directory / "model.json").write_text(json.dumps(meta, indent=2))
     ids, vectors = hybrid_vectors(factors, content, dim)
@@ -107,4 +110,5 @@ def load_bundle(directory: Path, version: str) -> ServingModel:
     factors.content_map = np.load(content_map) if content_map.exists() else None
     watermark = datetime.fromisoformat(meta["watermark"]) if meta.get("watermark") else None
     hybrid = VectorIndex.load(directory / "hybrid_index")
-    return ServingModel(version, factors, hybrid, watermark, factors.scaled_items())
+    freshness_days = meta.get("freshness_days")
+    return ServingModel(version, factors, hybrid, watermark, factors.scaled_items(), freshness_days)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +35,22 @@ def freshness(published_at: datetime | None, now: datetime, half_life_days: floa
     if published_at is None:
         return 0.0
     return decay((now - published_at).total_seconds() / 86400.0, half_life_days)
+
+
+def engagement_age_days(
+    positives: Iterable[tuple[str, datetime]], published: dict[str, datetime | None], quantile: float
+) -> float | None:
+    """How old items are when users engage with them (the `quantile` of ages, in days): the catalog's own
+    time scale for "fresh" (a day for news, years for films). None without usable data."""
+    ages = [
+        (ts - p).total_seconds() / 86400.0
+        for item, ts in positives
+        if (p := published.get(item)) is not None and ts >= p
+    ]
+    if len(ages) < 20:
+        return None
+    ages.sort()
+    return max(ages[min(int(len(ages) * quantile), len(ages) - 1)], 0.1)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ exactly, and the fresher model wins the tie.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -23,7 +24,8 @@ from memfeed.baselines import als_defaults_ranker, item_knn_ranker
 from memfeed.evaluation import Ranker, Split, evaluate_rankers, popularity_ranker, temporal_split
 from memfeed.model_bundle import save_bundle
 from memfeed.offline import Catalog, ProfileSettings, hybrid_ranker, recent_popularity_vector
-from memfeed.profile import Interaction
+from memfeed.popularity import engagement_age_days
+from memfeed.profile import Interaction, event_weight
 from memfeed.ranking import RankWeights
 from memfeed.registry import Manifest, ModelRegistry
 from memfeed.settings import Settings
@@ -152,7 +154,7 @@ def evaluate(
         settings.feed_half_life_days,
         settings.feed_negative_weight,
         settings.feed_anchor_count,
-        settings.feed_freshness_days,
+        freshness_days(split.train.items(), data.catalog, settings),
         settings.feed_new_item_slots,
     )
     popular = popularity_ranker(split)
@@ -250,6 +252,7 @@ def publish(
             data.catalog.content.shape[1],
             data.last_event_at,
             hnsw_threshold=settings.hnsw_threshold,
+            freshness_days=freshness_days(_by_user(data.events), data.catalog, settings),
         )
         manifest = writer.commit(
             parameters=params.to_dict(),
@@ -262,6 +265,27 @@ def publish(
         registry.promote(manifest.version)
     log.info("published %s (%s)", manifest.version, decision.reason)
     return manifest
+
+
+def freshness_days(
+    histories: Iterable[tuple[str, list[Interaction]]], catalog: Catalog, settings: Settings
+) -> float:
+    """The freshness half-life: configured, else learned from these events' engagement ages, else default."""
+    if settings.feed_freshness_days is not None:
+        return settings.feed_freshness_days
+    published = dict(zip(catalog.item_ids, catalog.published or [], strict=False))
+    positives = (
+        (it.item_id, it.ts) for _, events in histories for it in events if event_weight(it.type, it.value) > 0
+    )
+    learned = engagement_age_days(positives, published, settings.feed_freshness_quantile)
+    return learned if learned is not None else settings.default_freshness_days
+
+
+def _by_user(events: list[tuple[str, Interaction]]) -> list[tuple[str, list[Interaction]]]:
+    grouped: dict[str, list[Interaction]] = {}
+    for user, it in events:
+        grouped.setdefault(user, []).append(it)
+    return list(grouped.items())
 
 
 def champion_params(manifest: Manifest | None) -> tuple[str, TrainParams] | None:

@@ -68,7 +68,10 @@ class Settings(BaseSettings):
     feed_new_item_slots: int = 0
     feed_popularity_weight: float = 0.4
     feed_freshness_weight: float = 0.3
-    feed_freshness_days: float = 7.0
+    feed_freshness_days: float | None = None
+    """Half-life of the freshness prior; None: learned at training as a quantile of engagement ages."""
+    feed_freshness_quantile: float = 0.5
+    default_freshness_days: float = 7.0
     feed_popularity_window_days: float = 3650.0
     feed_max_cursor_items: int = 1000
     catalog_refresh_seconds: float = 2.0
