@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -34,7 +34,7 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memfeed.catalog import embed_missing
-from memfeed.demo_data import generate_demo
+from memfeed.demo_data import DemoItem, generate_demo
 from memfeed.embedding import Embedder, content_hash, item_text, load_embedder
 from memfeed.settings import Settings
 from memfeed.storage import Item, ItemVector, create_database
@@ -44,31 +44,21 @@ from memfeed.storage.migrate import upgrade
 TARGET_RATIO = 0.9
 
 
-@dataclass(frozen=True)
-class BenchItem:
-    item_id: str
-    title: str
-    text: str
-    tags: tuple[str, ...]
-    category: str
-    published_at: datetime
-
-
-def make_items(n: int, catalog_size: int, seed: int) -> list[BenchItem]:
+def make_items(n: int, catalog_size: int, seed: int) -> list[DemoItem]:
     """`n` items from the demo catalog, repeated with a suffix in the title (new text, new hash) if needed."""
     demo = generate_demo(n_items=min(n, catalog_size), n_users=1, seed=seed)
-    out: list[BenchItem] = []
+    out: list[DemoItem] = []
     round_ = 1
     while len(out) < n:
         for d in demo.items[: n - len(out)]:
             suffix = "" if round_ == 1 else f" (part {round_})"
             item_id = d.item_id if round_ == 1 else f"{d.item_id}-r{round_}"
-            out.append(BenchItem(item_id, d.title + suffix, d.text, d.tags, d.category, d.published_at))
+            out.append(replace(d, item_id=item_id, title=d.title + suffix))
         round_ += 1
     return out
 
 
-def fresh_database(directory: Path, items: list[BenchItem], name: str) -> Database:
+def fresh_database(directory: Path, items: list[DemoItem], name: str) -> Database:
     """A migrated SQLite database with the items and no vectors (content_hash as catalog.py computes it)."""
     database = create_database(f"sqlite:///{(directory / name).as_posix()}")
     upgrade(database)
