@@ -233,16 +233,14 @@ class FeedService:
         pool = min(len(index), (max(200, 4 * query.limit) + n_served) * widen)
         ids: set[str] = set()
         if signals.taste is not None:
-            ids.update(i for i, _ in index.search(signals.taste, pool + len(blocked), exclude=blocked))
+            ids.update(i for i, _ in index.search(signals.taste, pool, exclude=blocked))
         if len(signals.anchors):
             for hits in index.search_many(signals.anchors, max(50, pool // 4), exclude=blocked):
                 ids.update(i for i, _ in hits)
         if model is not None:
             query_vector = model.hybrid_query(signals.taste, signals.factors)
             if query_vector is not None:
-                ids.update(
-                    i for i, _ in model.hybrid.search(query_vector, pool + len(blocked), exclude=blocked)
-                )
+                ids.update(i for i, _ in model.hybrid.search(query_vector, pool, exclude=blocked))
         ids.update(e.item_id for e in self._cold[:100])
         return sorted(ids - blocked)
 

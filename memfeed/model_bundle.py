@@ -31,7 +31,6 @@ class ServingModel:
     factors: Factors
     hybrid: VectorIndex
     watermark: datetime | None
-    scaled_items: np.ndarray
     freshness_days: float | None = None
 
     @property
@@ -111,4 +110,4 @@ def load_bundle(directory: Path, version: str) -> ServingModel:
     watermark = datetime.fromisoformat(meta["watermark"]) if meta.get("watermark") else None
     hybrid = VectorIndex.load(directory / "hybrid_index")
     freshness_days = meta.get("freshness_days")
-    return ServingModel(version, factors, hybrid, watermark, factors.scaled_items(), freshness_days)
+    return ServingModel(version, factors, hybrid, watermark, freshness_days)

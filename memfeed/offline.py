@@ -7,7 +7,7 @@ measures what is served (only the candidate step differs: offline, every item is
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,7 +86,7 @@ def hybrid_scorer(
     weights: RankWeights,
     profile_settings: ProfileSettings,
     now: datetime,
-):  # type: ignore[no-untyped-def]
+) -> Callable[[str, list[Interaction]], np.ndarray | None]:
     """A function (user, history) -> scores over the catalog, or None for a cold user."""
     dim = catalog.content.shape[1]
     factor_matrix = factors.rows_for(catalog.item_ids, catalog.content) if factors is not None else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -77,9 +77,7 @@ class Runtime:
         if hard:
             self.catalog.forget([item_id])
         else:
-            self.catalog.apply(
-                [catalog_ops.ItemCard(card.item_id, card.title, card.category, card.published_at, False)], {}
-            )
+            self.catalog.apply([replace(card, available=False)], {})
 
     # --- users and events -----------------------------------------------------------------------
 

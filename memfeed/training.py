@@ -93,14 +93,22 @@ class Factors:
     """(content dim x factors) ridge map from content vectors to item factors, for items the model never saw."""
     item_index: dict[str, int] = field(default_factory=dict)
     user_index: dict[str, int] = field(default_factory=dict)
+    _scaled: tuple[float, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.item_index = {it: i for i, it in enumerate(self.item_ids)}
         self.user_index = {u: i for i, u in enumerate(self.user_ids)}
 
     def scaled_items(self) -> np.ndarray:
-        """Item factors divided by `scale`, so a normalized user vector scores items in about [-1, 1]."""
-        return (self.item_factors / self.scale).astype(np.float32)
+        """Item factors divided by `scale`, so a normalized user vector scores items in about [-1, 1].
+
+        Computed once per scale (the feed reads it on every request); factors are not mutated after fitting.
+        """
+        cached = self._scaled
+        if cached is None or cached[0] != self.scale:
+            cached = (self.scale, (self.item_factors / self.scale).astype(np.float32))
+            self._scaled = cached
+        return cached[1]
 
     def fold_in(self, weights: dict[str, float]) -> np.ndarray | None:
         """The ALS user step for a user with these positive item weights: exact, one f x f solve.
