@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routers import admin, events, health, items, users
+from api.routers import admin, events, health, items, memories, users
 from memfeed import __version__
 from memfeed.embedding import Embedder
 from memfeed.logs import configure_logging
@@ -100,6 +100,6 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (health.router, items.router, events.router, users.router, admin.router):
+    for router in (health.router, items.router, events.router, users.router, memories.router, admin.router):
         app.include_router(router)
     return app

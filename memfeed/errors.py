@@ -34,3 +34,11 @@ class InvalidInput(MemfeedError):
 
 class Unauthorized(MemfeedError):
     code = "unauthorized"
+
+
+class MemoryNotFound(NotFound):
+    """No live memory with that id for that user (another user's id is not found either, never forbidden)."""
+
+
+class MemoryLimitReached(MemfeedError):
+    code = "conflict"

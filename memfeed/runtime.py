@@ -18,6 +18,8 @@ from memfeed.embedding import Embedder, load_embedder
 from memfeed.events import IngestResult, ingest_events
 from memfeed.feed import FeedPage, FeedQuery, FeedService
 from memfeed.live_catalog import LiveCatalog
+from memfeed.memory import MemoryStore
+from memfeed.memory.preferences import stated_preferences
 from memfeed.model_watcher import ModelWatcher
 from memfeed.registry import ModelRegistry
 from memfeed.settings import Settings
@@ -47,6 +49,7 @@ class Runtime:
     tokens: TokenVerifier
     registry: ModelRegistry
     watcher: ModelWatcher
+    memories: MemoryStore
 
     # --- catalog --------------------------------------------------------------------------------
 
@@ -139,6 +142,8 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
     )
+    memories = MemoryStore(database, embedder, settings, server_secret(settings))
+    feeds.stated_preferences = lambda user_id: stated_preferences(memories, user_id)
     registry = ModelRegistry(settings.models_dir)
     watcher = ModelWatcher(registry, feeds)
     watcher.check()
@@ -152,4 +157,5 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         tokens=tokens,
         registry=registry,
         watcher=watcher,
+        memories=memories,
     )

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     feed_negative_weight: float = 0.5
     feed_anchor_count: int = 8
     feed_new_item_slots: int = 0
+    feed_preference_weight: float = 3.0
+    """How many full-strength likes one stated `preference` memory counts as in the feed (0: ignored)."""
     feed_popularity_weight: float = 0.4
     feed_freshness_weight: float = 0.3
     feed_freshness_days: float | None = None
@@ -93,6 +95,20 @@ class Settings(BaseSettings):
     # scheduling (used by pipelines)
     retrain_cron: str = "0 3 * * *"
     embed_interval_seconds: int = 600
+
+    # llm memory (thresholds measured in tests/test_memory.py; see docs/api.md)
+    memory_merge_threshold: float = 0.90
+    """Cosine at or above which a new memory restates an existing one (same user, session and kind)."""
+    memory_cache_users: int = 256
+    memory_fusion: Literal["rrf", "blend"] = "rrf"
+    memory_rrf_k: int = 60
+    memory_dense_weight: float = 1.0
+    memory_lexical_weight: float = 1.0
+    memory_recency_weight: float = 0.1
+    memory_recency_half_life_days: float = 30.0
+    memory_activity_limit: int = 500
+    memory_max_per_user: int = 100_000
+    memory_embed_batch_size: int = 256
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 
 from memfeed.catalog import embed_missing
 from memfeed.embedding import load_embedder
+from memfeed.memory.store import purge_expired_memories
 from memfeed.registry import ModelRegistry
 from memfeed.retrain import (
     Decision,
@@ -132,10 +133,25 @@ def retrain_flow(promote: str = "auto") -> dict[str, Any]:
     return report.to_dict()
 
 
+@task(name="purge-expired-memories", retries=1)
+def purge_memories_task(settings: Settings) -> int:
+    """Delete memories past their expiry (already invisible to every read; this frees the rows)."""
+    database = create_database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            count = purge_expired_memories(session)
+    finally:
+        database.dispose()
+    get_run_logger().info("purged %d expired memories", count)
+    return count
+
+
 @flow(name="purge")
 def purge_flow(keep: int | None = None) -> list[str]:
-    """Remove stale model versions (keeps the newest N, the champion and the rollback target)."""
+    """Remove stale model versions (keeps the newest N, the champion and the rollback target) and
+    expired memories (their count is logged). Returns the removed versions."""
     settings = get_settings()
     removed = ModelRegistry(settings.models_dir).purge(keep if keep is not None else settings.keep_versions)
     get_run_logger().info("removed %d stale versions", len(removed))
+    purge_memories_task(settings)
     return removed

@@ -122,3 +122,60 @@ class Run(Base):
     promoted: Mapped[bool | None] = mapped_column(Boolean)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Memory(Base):
+    """One thing an LLM app asked us to remember about a user, with its embedding (float32 bytes).
+
+    `content_hash` is the SHA-256 of the normalized text (exact restatements merge); `mentions` counts how
+    often it was stated. Rows past `expires_at` are never served and are removed by the purge flow.
+    """
+
+    __tablename__ = "memories"
+    __table_args__ = (Index("ix_memories_user_created", "user_id", "created_at", "memory_id"),)
+
+    memory_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    session_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    kind: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    embedder: Mapped[str] = mapped_column(String(200))
+    mentions: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class MemoryRevision(Base):
+    """What a memory said before an update or a merge changed it (its history, oldest first by id)."""
+
+    __tablename__ = "memory_revisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    memory_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("memories.memory_id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(64))
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(16))
+
+
+class MemoryVersion(Base):
+    """A per-user counter bumped in every transaction that changes the user's memories.
+
+    API workers cache a user's memories in process; one primary-key read of this row tells a worker whether
+    its copy is current, so a memory deleted through another worker is never served. Writers of one user
+    are serialized on this row. A new row starts at a random value, so a re-created row never matches a
+    stale cache.
+    """
+
+    __tablename__ = "memory_versions"
+
+    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
