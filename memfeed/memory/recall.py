@@ -54,11 +54,10 @@ def memory_mask(memories: UserMemories, filters: SearchFilters, now: float) -> n
         mask &= memories.kinds == filters.kind
     if filters.session_id is not None:
         mask &= memories.sessions == filters.session_id
-    if filters.metadata:
-        wanted = filters.metadata.items()
-        for i in np.flatnonzero(mask):
-            meta = memories.metadata[i]
-            mask[i] = all(key in meta and meta[key] == value for key, value in wanted)
+    for key, value in filters.metadata.items():
+        matching = np.zeros(len(memories), dtype=bool)
+        matching[memories.rows_with(key, value)] = True
+        mask &= matching
     return mask
 
 

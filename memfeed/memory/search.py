@@ -38,11 +38,18 @@ class FusionParams:
         )
 
 
-def ranks(scores: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """1-based rank of each candidate by descending score among those `present`; inf for the others."""
+RRF_DEPTH = 200
+"""Each list contributes its best RRF_DEPTH candidates (the rest add 1/(k + inf) = 0): a partial sort."""
+
+
+def ranks(scores: np.ndarray, present: np.ndarray, depth: int = RRF_DEPTH) -> np.ndarray:
+    """1-based rank of each candidate by descending score among those `present`, for the best `depth`;
+    inf for the others."""
     out = np.full(len(scores), np.inf)
     idx = np.flatnonzero(present)
-    order = idx[np.argsort(-scores[idx], kind="stable")]
+    if len(idx) > depth:
+        idx = idx[np.argpartition(-scores[idx], depth - 1)[:depth]]
+    order = idx[np.lexsort((idx, -scores[idx]))]
     out[order] = np.arange(1, len(order) + 1)
     return out
 

@@ -360,10 +360,10 @@ class MemoryStore:
         if not query_text.strip() and query_vector is None:
             raise InvalidInput("the query must not be empty")
         filters = SearchFilters(kind, session_id, since, until, dict(metadata or {}))
+        snapshot = self.snapshot(user_id)
         activity = None
-        with self.database.session() as session:
-            snapshot = self.snapshot(user_id, session)
-            if include_activity and filters.allows_activity and self.activity_limit > 0:
+        if include_activity and filters.allows_activity and self.activity_limit > 0:
+            with self.database.session() as session:
                 activity = load_activity(
                     session, user_id, self.activity_limit, self.embedder.embedder_id, self.embedder.dim
                 )
@@ -383,15 +383,15 @@ class MemoryStore:
             now=now,
         )
 
-    def snapshot(self, user_id: str, session: Session | None = None) -> UserMemories:
-        """The user's current cached snapshot (loaded and cached when missing or stale)."""
-        if session is None:
-            with self.database.session() as own:
-                return self.snapshot(user_id, own)
-        cached = self.cache.get(user_id, current_version(session, user_id))
+    def snapshot(self, user_id: str) -> UserMemories:
+        """The user's current snapshot: cached when its version is current (one primary-key read on a
+        plain connection), else loaded and cached."""
+        with self.database.engine.connect() as connection:
+            cached = self.cache.get(user_id, current_version(connection, user_id))
         if cached is not None:
             return cached
-        snapshot = self._load(session, user_id)
+        with self.database.session() as session:
+            snapshot = self._load(session, user_id)
         self.cache.put(user_id, snapshot)
         return snapshot
 

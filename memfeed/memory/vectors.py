@@ -8,16 +8,17 @@ any process is never served from a stale copy. Snapshots are immutable; the cach
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +27,10 @@ from memfeed.memory.lexical import Bm25Index
 from memfeed.storage.schema import Memory, MemoryVersion
 
 NO_EXPIRY = np.inf
+
+
+def _json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def epoch(moment: datetime) -> float:
@@ -53,9 +58,24 @@ class UserMemories:
     expires: np.ndarray
     """float64 Unix seconds; expires is +inf for no expiry"""
     lexical: Bm25Index
+    _metadata_index: dict[tuple[str, str], np.ndarray] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def rows_with(self, key: str, value: Any) -> np.ndarray:
+        """Rows whose metadata[key] equals `value` as JSON (so 1 and true differ), from an index built on
+        the first metadata filter over this snapshot."""
+        if not self._metadata_index and len(self):
+            index: dict[tuple[str, str], list[int]] = {}
+            for row, meta in enumerate(self.metadata):
+                for k, v in meta.items():
+                    index.setdefault((k, _json_key(v)), []).append(row)
+            built = {key: np.asarray(rows, dtype=np.int64) for key, rows in index.items()}
+            self._metadata_index.update(built or {("", ""): np.zeros(0, dtype=np.int64)})
+        return self._metadata_index.get((key, _json_key(value)), np.zeros(0, dtype=np.int64))
 
     def live(self, now: float) -> np.ndarray:
         return self.expires > now
@@ -88,9 +108,12 @@ class UserMemories:
         )
 
 
-def current_version(session: Session, user_id: str) -> int:
-    """The user's memory version (0 when the user never had one)."""
-    return session.scalar(select(MemoryVersion.version).where(MemoryVersion.user_id == user_id)) or 0
+VERSION_QUERY = select(MemoryVersion.version).where(MemoryVersion.user_id == bindparam("user_id"))
+
+
+def current_version(connection: Session | Connection, user_id: str) -> int:
+    """The user's memory version (0 when the user never had one): the one read a cached search makes."""
+    return connection.execute(VERSION_QUERY, {"user_id": user_id}).scalar() or 0
 
 
 MEMORY_COLUMNS = (
