@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +24,14 @@ from memfeed.errors import ItemNotFound
 from memfeed.live_catalog import LiveCatalog
 from memfeed.model_bundle import ServingModel
 from memfeed.popularity import ColdEntry, cold_ranking, freshness, recent_popularity
-from memfeed.profile import Interaction, Profile, build_profile, item_weights, user_signals
+from memfeed.profile import (
+    Interaction,
+    Profile,
+    StatedPreference,
+    build_profile,
+    item_weights,
+    user_signals,
+)
 from memfeed.ranking import RankWeights, UserSignals, score_candidates, top_k
 from memfeed.settings import Settings
 from memfeed.storage.db import Database
@@ -32,6 +39,13 @@ from memfeed.storage.schema import Event, ItemVector
 from memfeed.storage.types import utcnow
 
 ANCHOR_REASON_MIN_SIMILARITY = 0.35
+STATED_REASON_MIN = 0.25
+"""A stated preference is a short sentence, not an item: its similarity to matching items runs lower."""
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,8 @@ class FeedService:
         self.popularity_in_background = False
         self.model: ServingModel | None = None
         """The champion model; replaced whole by `ModelWatcher` (requests read it once)."""
+        self.stated_preferences: Callable[[str], Sequence[StatedPreference]] = lambda _user: ()
+        """The user's stated preferences (their `preference` memories); the runtime wires in the memory store."""
 
     @property
     def content_version(self) -> str:
@@ -141,10 +157,12 @@ class FeedService:
             now=now,
             half_life_days=self.settings.feed_half_life_days,
             negative_weight=self.settings.feed_negative_weight,
+            stated=self.stated_preferences(query.user_id),
+            stated_weight=self.settings.feed_preference_weight,
         )
         factors = self._user_factors(model, query.user_id, interactions, now) if model else None
         blocked = profile.seen | set(query.exclude)
-        if profile.is_cold and factors is None:
+        if profile.is_cold and factors is None and not profile.stated:
             items = self._cold_page(query, blocked, served)
         else:
             items = self._personal_page(query, profile, factors, model, blocked, served, now)
@@ -289,8 +307,10 @@ class FeedService:
         for i in top_k(scored.score, found, query.limit, explore=explore, slots=slots):
             card = cards[i]
             assert card is not None
-            if anchor_ids and scored.anchor_similarity[i] >= ANCHOR_REASON_MIN_SIMILARITY:
-                anchor = anchor_ids[int(scored.best_anchor[i])]
+            anchor = anchor_ids[int(scored.best_anchor[i])] if anchor_ids else None
+            if isinstance(anchor, StatedPreference) and scored.anchor_similarity[i] >= STATED_REASON_MIN:
+                reason = f"because you said: {_quote(anchor.text)}"
+            elif isinstance(anchor, str) and scored.anchor_similarity[i] >= ANCHOR_REASON_MIN_SIMILARITY:
                 anchor_card = self.catalog.card(anchor)
                 reason = (
                     f"because you {verbs.get(anchor, 'liked')} {anchor_card.title if anchor_card else anchor}"

@@ -61,14 +61,27 @@ class Interaction:
     ts: datetime
 
 
+@dataclass(frozen=True)
+class StatedPreference:
+    """A taste the user put in words (a `preference` memory: "I love space news", "no horror films"),
+    embedded like item text. `negative` ones push the feed away instead of towards."""
+
+    text: str
+    vector: np.ndarray
+    negative: bool
+
+
 @dataclass
 class Profile:
-    """`anchors`: positively weighted items (strongest and most recent alternately) with their explaining verb."""
+    """`anchors`: positively weighted items (strongest and most recent alternately) with their explaining verb;
+    `stated`: the preferences the user stated, already folded into `vector`."""
 
     seen: set[str] = field(default_factory=set)
     anchors: list[tuple[str, float, str]] = field(default_factory=list)
     negatives: list[tuple[str, float]] = field(default_factory=list)
     vector: np.ndarray | None = None
+    stated: list[StatedPreference] = field(default_factory=list)
+    stated_weight: float = 0.0
 
     @property
     def is_cold(self) -> bool:
@@ -96,9 +109,16 @@ def build_profile(
     now: datetime,
     half_life_days: float,
     negative_weight: float,
+    stated: Sequence[StatedPreference] = (),
+    stated_weight: float = 0.0,
 ) -> Profile:
-    """The user's profile: a normalized taste vector (positives minus `negative_weight` x negatives)."""
-    profile = Profile(seen={it.item_id for it in interactions})
+    """The user's profile: a normalized taste vector (positives minus `negative_weight` x negatives).
+
+    Each stated preference weighs as much as `stated_weight` full-strength likes (or dislikes, when negated),
+    so it steers a new user's feed entirely and an active user's in proportion to how little they did.
+    """
+    stated = list(stated) if stated_weight > 0 else []
+    profile = Profile(seen={it.item_id for it in interactions}, stated=stated, stated_weight=stated_weight)
     weights, verbs = item_weights(interactions, now, half_life_days)
     positive = sorted(((i, w) for i, w in weights.items() if w > 0), key=lambda p: (-p[1], p[0]))
     negative = sorted(((i, -w) for i, w in weights.items() if w < 0), key=lambda p: (-p[1], p[0]))
@@ -109,10 +129,10 @@ def build_profile(
     recent = sorted((p for p in positive), key=lambda p: (latest[p[0]], p[0]), reverse=True)
     profile.anchors = [(i, w, verbs.get(i, "engaged with")) for i, w in _interleave(positive, recent)]
     profile.negatives = negative
-    pos_vec = _weighted_mean(positive, lookup)
+    pos_vec = _with_stated(_weighted_mean(positive, lookup), positive, stated, False, stated_weight)
     if pos_vec is None:
         return profile
-    neg_vec = _weighted_mean(negative, lookup)
+    neg_vec = _with_stated(_weighted_mean(negative, lookup), negative, stated, True, stated_weight)
     vector = pos_vec - negative_weight * neg_vec if neg_vec is not None else pos_vec
     norm = float(np.linalg.norm(vector))
     profile.vector = (vector / norm).astype(np.float32) if norm > 1e-6 else None
@@ -148,6 +168,24 @@ def _weighted_mean(
     return mean / norm if norm > 1e-6 else None
 
 
+def _with_stated(
+    mean: np.ndarray | None,
+    weighted: Sequence[tuple[str, float]],
+    stated: Sequence[StatedPreference],
+    negative: bool,
+    stated_weight: float,
+) -> np.ndarray | None:
+    """The activity mean (of total weight `sum(weighted)`) plus each stated preference of this polarity."""
+    said = [p.vector for p in stated if p.negative == negative]
+    if not said:
+        return mean
+    total = stated_weight * np.sum(said, axis=0)
+    if mean is not None:
+        total = total + sum(w for _, w in weighted) * mean
+    norm = float(np.linalg.norm(total))
+    return (total / norm).astype(np.float32) if norm > 1e-6 else None
+
+
 def user_signals(
     profile: Profile,
     lookup: Callable[[Sequence[str]], tuple[list[str], np.ndarray]],
@@ -155,20 +193,28 @@ def user_signals(
     anchor_count: int,
     dim: int,
     factors: np.ndarray | None = None,
-) -> tuple[UserSignals, list[str]]:
+) -> tuple[UserSignals, list[str | StatedPreference]]:
     """Ranking inputs from a profile: anchor and negative vectors (looked up once), plus CF factors if any.
 
-    Returns the signals and the anchor ids in the order of `signals.anchors` rows (for reasons).
+    Stated preferences join as anchors (positive) or negatives (negated), each as strong as `stated_weight`
+    likes. Returns the signals and what each `signals.anchors` row stands for (an item id, or the stated
+    preference), for reasons.
     """
     top = profile.anchors[:anchor_count]
     strength_of = {a: w for a, w, _ in top}
     anchor_ids, anchor_vecs = lookup([a for a, _, _ in top])
     _, negative_vecs = lookup([n for n, _ in profile.negatives[:20]])
+    said = [p for p in profile.stated if not p.negative]
+    unsaid = [p.vector for p in profile.stated if p.negative]
+    anchors: list[str | StatedPreference] = [*anchor_ids, *said]
     signals = UserSignals(
         taste=profile.vector,
-        anchors=anchor_vecs.reshape(-1, dim),
-        anchor_strength=np.array([strength_of[a] for a in anchor_ids], dtype=np.float32),
-        negatives=negative_vecs.reshape(-1, dim),
+        anchors=np.vstack([anchor_vecs.reshape(-1, dim), *[p.vector[None, :] for p in said]]),
+        anchor_strength=np.array(
+            [strength_of[a] for a in anchor_ids] + [profile.stated_weight] * len(said), dtype=np.float32
+        ),
+        negatives=np.vstack([negative_vecs.reshape(-1, dim), *[v[None, :] for v in unsaid]]),
         factors=factors,
+        stated_anchors=len(said),
     )
-    return signals, anchor_ids
+    return signals, anchors

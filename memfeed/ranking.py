@@ -37,6 +37,8 @@ class UserSignals:
     anchor_strength: np.ndarray
     negatives: np.ndarray
     factors: np.ndarray | None = None
+    stated_anchors: int = 0
+    """How many of the last `anchors` rows are stated preferences (sentences, not items: see `calibrate`)."""
 
     @property
     def is_cold(self) -> bool:
@@ -75,7 +77,7 @@ def score_candidates(
     best_anchor = np.zeros(m, dtype=np.int64)
     anchor_sim = np.zeros(m, dtype=np.float32)
     if n_anchor:
-        anchor_sims = sims[:, n_taste : n_taste + n_anchor]
+        anchor_sims = calibrate(sims[:, n_taste : n_taste + n_anchor], user.stated_anchors)
         weighted = anchor_sims * np.sqrt(user.anchor_strength / user.anchor_strength.max())
         best_anchor = weighted.argmax(axis=1)
         anchor_sim = anchor_sims[np.arange(m), best_anchor]
@@ -92,6 +94,28 @@ def score_candidates(
         relevance = relevance - weights.negative_weight * push
     score = relevance + weights.popularity_weight * popularity + weights.freshness_weight * freshness
     return Scored(score.astype(np.float32), best_anchor, anchor_sim.astype(np.float32))
+
+
+MAX_STATED_SCALE = 2.0
+
+
+def calibrate(anchor_sims: np.ndarray, stated: int) -> np.ndarray:
+    """Put stated-preference columns on the item anchors' scale.
+
+    A sentence ("I love space news") matches items less closely than an item matches its neighbours (MiniLM
+    cosine about 0.5 against 0.8), so raw, one like's neighbours would always outrank what the user said.
+    Each stated column is scaled so its best candidate scores like the best item-anchor match (or 1 without
+    item anchors), by at most `MAX_STATED_SCALE`, so a preference nothing in the catalog matches stays weak.
+    """
+    if stated <= 0 or not anchor_sims.size:
+        return anchor_sims
+    items = anchor_sims[:, :-stated]
+    reference = float(items.max()) if items.size else 1.0
+    best = np.maximum(anchor_sims[:, -stated:].max(axis=0), 1e-6)
+    scale = np.minimum(reference / best, MAX_STATED_SCALE)
+    out = anchor_sims.copy()
+    out[:, -stated:] *= scale
+    return out
 
 
 def top_k(

@@ -148,7 +148,7 @@ def test_bm25_hand_computed() -> None:
 def test_rrf_fusion_ranks_and_modes() -> None:
     dense = np.array([0.9, 0.8, 0.1])
     lexical = np.array([0.0, 2.0, 0.0])
-    params = FusionParams(rrf_k=60, recency_weight=0.0)
+    params = FusionParams(fusion="rrf", rrf_k=60, recency_weight=0.0)
     assert ranks(dense, np.ones(3, bool)).tolist() == [1, 2, 3]
     score, eligible = fuse(dense, lexical, "hybrid", params)
     assert eligible.all()

@@ -19,7 +19,7 @@ SECONDS_PER_DAY = 86400.0
 
 @dataclass(frozen=True)
 class FusionParams:
-    fusion: Literal["rrf", "blend"] = "rrf"
+    fusion: Literal["rrf", "blend"] = "blend"
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
