@@ -13,10 +13,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
+from api.ratelimit import RATE_LIMITED_RESPONSES, install_rate_limits, register_rate_limit_metrics
 from api.routers import admin, events, health, items, memories, users
 from memfeed import __version__
 from memfeed.embedding import Embedder
 from memfeed.logs import configure_logging
+from memfeed.ratelimit import build_rate_limiter
 from memfeed.runtime import Runtime, build_runtime
 from memfeed.settings import Settings, get_settings
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             )
         runtime = await asyncio.to_thread(build_runtime, settings, embedder=embedder)
         app.state.runtime = runtime
+        app.state.rate_limiter = build_rate_limiter(settings)
         tasks = [
             asyncio.create_task(_keep_catalog_in_sync(runtime)),
             asyncio.create_task(_watch_champion(runtime)),
@@ -82,6 +85,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                     await task
             runtime.close()
             app.state.runtime = None
+            if app.state.rate_limiter is not None:
+                app.state.rate_limiter.close()
+                app.state.rate_limiter = None
 
     app = FastAPI(
         title="memfeed",
@@ -100,6 +106,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (health.router, items.router, events.router, users.router, memories.router, admin.router):
-        app.include_router(router)
+    limited = install_rate_limits(app)
+    register_rate_limit_metrics(app)
+    app.include_router(health.router)  # health, readiness and metrics are never limited
+    for router in (items.router, events.router, users.router, memories.router, admin.router):
+        app.include_router(router, dependencies=limited, responses=RATE_LIMITED_RESPONSES)
     return app

@@ -43,7 +43,31 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 3600
     secret_key: str | None = None
     api_key_cache_seconds: float = 30.0
+
+    # rate limits: token buckets per API key and per end user, by route class (docs/operations.md). One app
+    # key carries every user of a mobile app, so its budget is the whole app's peak with headroom (a breaker
+    # against a leaked key or a runaway client, never a quota); the per-user budget is what stops abuse.
     rate_limit_enabled: bool = True
+    rate_limit_redis_prefix: str = "memfeed:ratelimit"
+    rate_limit_redis_timeout_seconds: float = Field(default=0.25, gt=0)
+    rate_limit_events_per_minute: float = Field(default=60_000, gt=0)
+    rate_limit_events_burst: int = Field(default=10_000, ge=1)
+    rate_limit_events_user_per_minute: float = Field(default=120, gt=0)
+    rate_limit_events_user_burst: int = Field(default=30, ge=1)
+    rate_limit_feed_per_minute: float = Field(default=30_000, gt=0)
+    rate_limit_feed_burst: int = Field(default=5_000, ge=1)
+    rate_limit_feed_user_per_minute: float = Field(default=120, gt=0)
+    rate_limit_feed_user_burst: int = Field(default=30, ge=1)
+    rate_limit_memory_per_minute: float = Field(default=30_000, gt=0)
+    rate_limit_memory_burst: int = Field(default=5_000, ge=1)
+    rate_limit_memory_user_per_minute: float = Field(default=240, gt=0)
+    rate_limit_memory_user_burst: int = Field(default=60, ge=1)
+    rate_limit_admin_per_minute: float = Field(default=1_200, gt=0)
+    rate_limit_admin_burst: int = Field(default=200, ge=1)
+    rate_limit_default_per_minute: float = Field(default=30_000, gt=0)
+    rate_limit_default_burst: int = Field(default=5_000, ge=1)
+    rate_limit_default_user_per_minute: float = Field(default=120, gt=0)
+    rate_limit_default_user_burst: int = Field(default=30, ge=1)
 
     # embedding
     embedding_model: str = DEFAULT_EMBEDDING_MODEL

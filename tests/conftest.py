@@ -61,6 +61,13 @@ def make_settings(directory: Path, url: str, **overrides: Any) -> Settings:
         "jwt_secret": "test-secret-" + "x" * 32,
         "catalog_refresh_seconds": 0.5,
         "popularity_refresh_seconds": 0.0,
+        # the limiter runs in every test, with budgets the suite's many requests on one key never reach
+        # (tests/api/test_rate_limits.py sets small ones)
+        **{
+            name: 1_000_000
+            for name in Settings.model_fields
+            if name.startswith("rate_limit_") and name.endswith(("_per_minute", "_burst"))
+        },
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
