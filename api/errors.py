@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from memfeed.errors import MemfeedError
 
@@ -59,6 +60,21 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _documented_methods(request: Request) -> str | None:
+    """The methods documented for the most specific OpenAPI path matching this URL (literal segments beat
+    parameters, as in routing: `/memories/search` is not `/memories/{memory_id}`); None if none matches.
+
+    Starlette's own 405 names only the first matching route's methods (`Allow: PUT` on `/v1/items/{id}`).
+    """
+    best: tuple[int, list[str]] | None = None
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(request.url.path):
+            parameters = template.count("{")
+            if best is None or parameters < best[0]:
+                best = (parameters, sorted(method.upper() for method in operations))
+    return ", ".join(best[1]) if best else None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MemfeedError)
     async def _domain(_: Request, exc: MemfeedError) -> JSONResponse:
@@ -78,9 +94,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_error", f"{where}: {first['msg']}", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail), None, getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        allowed = _documented_methods(request) if exc.status_code == 405 else None
+        if allowed:
+            headers = {**(headers or {}), "Allow": allowed}
+        return error_response(exc.status_code, code, str(exc.detail), None, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from memfeed.catalog import ItemEntry, ItemFields
 from memfeed.events import EventIn
-from memfeed.ids import CleanStr, ExternalId, JsonObject
+from memfeed.ids import CleanStr, ExternalId, InputTime, JsonObject
 from memfeed.memory.records import ACTIVITY_KIND, KIND_PATTERN, MAX_TEXT_CHARS, MAX_TTL_SECONDS
 
 __all__ = ["EventIn", "ItemEntry", "ItemFields"]
@@ -178,14 +178,15 @@ def _not_activity(value: str) -> str:
     return value
 
 
+# The pattern before the validator: after it, pydantic enforces it but leaves it out of the OpenAPI schema.
 MemoryKind = Annotated[
     str,
-    AfterValidator(_not_activity),
     Field(
         pattern=KIND_PATTERN,
         description="fact, preference, episode, or a custom snake_case kind (at most 64 chars; not activity)",
         examples=["fact", "preference", "episode"],
     ),
+    AfterValidator(_not_activity),
 ]
 TtlSeconds = Annotated[
     int, Field(ge=1, le=MAX_TTL_SECONDS, description="forget it this many seconds from now")
@@ -210,7 +211,7 @@ class MemoryIn(BaseModel):
     session_id: ExternalId | None = None
     metadata: JsonObject | None = None
     ttl_seconds: TtlSeconds | None = None
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: InputTime | None = Field(
         default=None, description="when it happened: ISO-8601 with offset or Unix seconds; default now"
     )
 

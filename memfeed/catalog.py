@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from memfeed.embedding import Embedder, content_hash, item_text
 from memfeed.errors import ItemNotFound
-from memfeed.ids import CleanStr, ExternalId, JsonObject, Tag
+from memfeed.ids import CleanStr, ExternalId, InputTime, JsonObject, Tag
 from memfeed.storage.schema import Item, ItemVector
 from memfeed.storage.types import utcnow
 
@@ -33,7 +33,7 @@ class ItemFields(BaseModel):
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     category: ExternalId | None = None
     available: bool = True
-    published_at: AwareDatetime | None = None
+    published_at: InputTime | None = None
     metadata: JsonObject = Field(default_factory=dict)
 
 

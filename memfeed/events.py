@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from memfeed.ids import ExternalId, JsonObject
+from memfeed.ids import ExternalId, InputTime, JsonObject
 from memfeed.storage.schema import Event, Item, User
 from memfeed.storage.types import utcnow
 
@@ -47,7 +47,7 @@ class EventIn(BaseModel):
     item_id: ExternalId
     type: EventType
     value: float | None = Field(default=None, ge=-1e9, le=1e9, allow_inf_nan=False)
-    timestamp: AwareDatetime | None = Field(
+    timestamp: InputTime | None = Field(
         default=None, description="ISO-8601 with offset or Unix seconds; defaults to the receive time"
     )
     context: JsonObject | None = None

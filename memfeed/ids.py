@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, StringConstraints, WithJsonSchema
 
 ID_PATTERN = r"^[A-Za-z0-9_\-.:@]{1,128}$"
 MAX_JSON_DEPTH = 32
@@ -44,3 +44,20 @@ Tag = Annotated[
 ]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_json)]
 """A free JSON object (metadata, traits, context): no NUL characters, at most 32 levels deep."""
+
+InputTime = Annotated[
+    AwareDatetime,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "number"},
+                {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
+            ],
+            "description": "ISO-8601 with an offset, or Unix time (seconds; milliseconds above 2e10)",
+        },
+        mode="validation",
+    ),
+]
+"""A moment on input, as pydantic reads it: ISO-8601 with an offset or Unix time, as a number or digits.
+The default schema said `date-time` only, so generated clients could not send the Unix seconds we take."""

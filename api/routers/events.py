@@ -10,7 +10,7 @@ from api.schemas import EventBatchIn, EventBatchOut, RejectedEvent, errors
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
-@router.post("", response_model=EventBatchOut, responses=errors(401, 403, 413, 422))
+@router.post("", response_model=EventBatchOut, responses=errors(400, 401, 403, 413, 422))
 def post_events(body: EventBatchIn, runtime: RuntimeDep, owner: EventWriter) -> EventBatchOut:
     """Store up to 500 events. Re-sent `event_id`s count as duplicates; bad events are rejected one by one."""
     result = runtime.ingest(body.events, only_user=owner)

@@ -44,7 +44,7 @@ def item_out(item: Item) -> ItemOut:
     "/{item_id}",
     response_model=ItemOut,
     status_code=200,
-    responses={201: {"model": ItemOut, "description": "created"}, **errors(401, 403, 413, 422)},
+    responses={201: {"model": ItemOut, "description": "created"}, **errors(400, 401, 403, 413, 422)},
 )
 def put_item(
     item_id: ItemId, body: ItemFields, runtime: RuntimeDep, _: AdminCaller, response: Response
@@ -56,7 +56,7 @@ def put_item(
     return item_out(runtime.get_item(item_id))
 
 
-@router.post("", response_model=ItemBatchOut, responses=errors(401, 403, 413, 422))
+@router.post("", response_model=ItemBatchOut, responses=errors(400, 401, 403, 413, 422))
 def post_items(body: ItemBatchIn, runtime: RuntimeDep, _: AdminCaller) -> ItemBatchOut:
     """Upsert up to 1000 items; invalid ones are listed by index and the rest are stored."""
     outcome = runtime.upsert_items(body.items)

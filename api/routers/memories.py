@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator
 
 from api.deps import RuntimeDep, UserAccess
 from api.errors import ApiError
@@ -22,7 +22,7 @@ from api.schemas import (
     MemoryWriteOut,
     errors,
 )
-from memfeed.ids import ID_PATTERN, MAX_JSON_DEPTH
+from memfeed.ids import ID_PATTERN, MAX_JSON_DEPTH, InputTime
 from memfeed.memory import MemoryPatch, MemoryRecord, NewMemory
 from memfeed.memory.records import KIND_PATTERN, MAX_TEXT_CHARS
 from memfeed.memory.store import MAX_K, MAX_PAGE
@@ -75,7 +75,10 @@ def metadata_filter(raw: str | None) -> dict[str, Any]:
     "",
     response_model=MemoryWriteOut,
     status_code=201,
-    responses={200: {"model": MemoryWriteOut, "description": "merged"}, **errors(401, 403, 409, 413, 422)},
+    responses={
+        200: {"model": MemoryWriteOut, "description": "merged"},
+        **errors(400, 401, 403, 409, 413, 422),
+    },
 )
 def add_memory(body: MemoryIn, runtime: RuntimeDep, access: UserAccess, response: Response) -> MemoryWriteOut:
     """Remember something; 200 with `merged: true` when it restates a memory already held (same session
@@ -124,8 +127,8 @@ def search_memories(
         str | None, Query(pattern=KIND_PATTERN, max_length=64, description="a memory kind, or activity")
     ] = None,
     session_id: SessionQuery = None,
-    since: Annotated[AwareDatetime | None, Query(description="occurred at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="occurred at or before")] = None,
+    since: Annotated[InputTime | None, Query(description="occurred at or after")] = None,
+    until: Annotated[InputTime | None, Query(description="occurred at or before")] = None,
     metadata: Annotated[
         str | None,
         Query(
@@ -182,7 +185,7 @@ def get_memory(memory_id: MemoryId, runtime: RuntimeDep, access: UserAccess) -> 
     )
 
 
-@router.patch("/{memory_id}", response_model=MemoryOut, responses=errors(401, 403, 404, 422))
+@router.patch("/{memory_id}", response_model=MemoryOut, responses=errors(400, 401, 403, 404, 413, 422))
 def patch_memory(
     memory_id: MemoryId, body: MemoryPatchIn, runtime: RuntimeDep, access: UserAccess
 ) -> MemoryOut:

@@ -17,7 +17,9 @@ MAX_EXCLUDE = 200
 
 
 @router.put(
-    "/{user_id}", response_model=UserOut, responses={201: {"model": UserOut}, **errors(401, 403, 422)}
+    "/{user_id}",
+    response_model=UserOut,
+    responses={201: {"model": UserOut}, **errors(400, 401, 403, 413, 422)},
 )
 def put_user(body: UserIn, runtime: RuntimeDep, access: UserAccess, response: Response) -> UserOut:
     user, created = runtime.upsert_user(access.user_id, body.traits)
