@@ -42,3 +42,7 @@ class MemoryNotFound(NotFound):
 
 class MemoryLimitReached(MemfeedError):
     code = "conflict"
+
+
+class UserNotFound(NotFound):
+    """Nothing at all is stored for that user id (no profile, events, memories or other rows)."""

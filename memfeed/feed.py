@@ -176,9 +176,13 @@ class FeedService:
     def _user_factors(
         self, model: ServingModel, user_id: str, interactions: list[Interaction], now: datetime
     ) -> np.ndarray | None:
-        """The model's factors for this user, or an exact ALS fold-in when they acted after the model's data."""
+        """The model's factors for this user, or an exact ALS fold-in when they acted after the model's data.
+
+        Stored factors serve only a user who still has events: an erased user (events gone) never gets the
+        model's row back, even from a worker that has not yet dropped it (memfeed/privacy.py).
+        """
         newest = interactions[0].ts if interactions else None
-        if model.watermark is not None and (newest is None or newest <= model.watermark):
+        if model.watermark is not None and newest is not None and newest <= model.watermark:
             stored = model.factors.stored_user(user_id)
             if stored is not None:
                 return stored

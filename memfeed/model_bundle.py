@@ -32,6 +32,8 @@ class ServingModel:
     hybrid: VectorIndex
     watermark: datetime | None
     freshness_days: float | None = None
+    erasures_applied: int = 0
+    """The last `erasures` row id whose user was dropped from these factors (see memfeed/privacy.py)."""
 
     @property
     def params(self) -> TrainParams:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from memfeed.errors import MemfeedError
 from memfeed.feed import FeedService
-from memfeed.model_bundle import load_bundle
+from memfeed.model_bundle import ServingModel, load_bundle
 from memfeed.registry import ModelRegistry
 
 log = logging.getLogger("memfeed.models")
@@ -25,26 +28,45 @@ class ModelWatcher:
         self._seen: object = object()
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        self.suppress: Callable[[ServingModel], object] | None = None
+        """Drops erased users from a model: run on every model before it serves, and on the serving one at
+        each check (picking up erasures made through other processes); the runtime wires in privacy."""
 
     def check(self) -> bool:
         """Load the champion if the pointer changed since the last look; True when a new model is serving."""
         with self._lock:
-            stamp = self.registry.pointer_mtime()
-            if stamp == self._seen:
+            swapped = self._check_champion()
+            model = self.feeds.model
+            if not swapped and model is not None and self.suppress is not None:
+                self.suppress(model)
+            return swapped
+
+    def _check_champion(self) -> bool:
+        """The pointer check and load; the caller holds the lock."""
+        stamp = self.registry.pointer_mtime()
+        if stamp == self._seen:
+            return False
+        self._seen = stamp
+        current = self.feeds.model
+        try:
+            version = self.registry.champion()
+            if version is None or (current is not None and current.version == version):
                 return False
-            self._seen = stamp
-            current = self.feeds.model
-            try:
-                version = self.registry.champion()
-                if version is None or (current is not None and current.version == version):
-                    return False
-                manifest = self.registry.verify(version)
-                model = load_bundle(manifest.path, version)
-            except (MemfeedError, OSError, ValueError, KeyError) as exc:
-                self.last_error = f"champion not loaded: {exc}"
-                log.error("%s; still serving %s", self.last_error, current.version if current else "content")
-                return False
-            self.feeds.model = model
-            self.last_error = None
-            log.info("now serving model %s", version)
-            return True
+            manifest = self.registry.verify(version)
+            model = load_bundle(manifest.path, version)
+        except (MemfeedError, OSError, ValueError, KeyError) as exc:
+            self.last_error = f"champion not loaded: {exc}"
+            log.error("%s; still serving %s", self.last_error, current.version if current else "content")
+            return False
+        try:
+            if self.suppress is not None:
+                self.suppress(model)
+        except SQLAlchemyError as exc:  # never serve a model whose erased users could not be dropped
+            self._seen = object()  # retry at the next check
+            self.last_error = f"champion not loaded: erasures unreadable: {exc}"
+            log.error("%s; still serving %s", self.last_error, current.version if current else "content")
+            return False
+        self.feeds.model = model
+        self.last_error = None
+        log.info("now serving model %s", version)
+        return True

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from memfeed import catalog as catalog_ops
-from memfeed.auth import ApiKeyVerifier, TokenVerifier
+from memfeed.auth import ApiKeyVerifier, Caller, TokenVerifier
 from memfeed.catalog import BatchError, ItemEntry, ItemFields, UpsertResult
 from memfeed.cursor import CursorCodec
 from memfeed.embedding import Embedder, load_embedder
@@ -21,6 +21,7 @@ from memfeed.live_catalog import LiveCatalog
 from memfeed.memory import MemoryStore
 from memfeed.memory.preferences import stated_preferences
 from memfeed.model_watcher import ModelWatcher
+from memfeed.privacy import ErasureReport, PrivacyService, UserExport
 from memfeed.registry import ModelRegistry
 from memfeed.settings import Settings
 from memfeed.signing import jwt_secret, server_secret
@@ -50,6 +51,7 @@ class Runtime:
     registry: ModelRegistry
     watcher: ModelWatcher
     memories: MemoryStore
+    privacy: PrivacyService
 
     # --- catalog --------------------------------------------------------------------------------
 
@@ -112,6 +114,17 @@ class Runtime:
     def similar(self, item_id: str, limit: int) -> list[tuple[str, float]]:
         return self.feeds.similar(item_id, limit)
 
+    # --- privacy --------------------------------------------------------------------------------
+
+    def export_user(self, user_id: str) -> UserExport:
+        return self.privacy.export(user_id)
+
+    def erase_user(self, user_id: str, requested_by: Caller) -> ErasureReport:
+        """Erase the user everywhere (database, memory cache, the serving model's factors) and audit it."""
+        report = self.privacy.erase(user_id, key_id=requested_by.key_id, scope=str(requested_by.scope))
+        log.info("user erased: %s", report.removed)
+        return report
+
     def close(self) -> None:
         self.database.dispose()
 
@@ -146,6 +159,8 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     feeds.stated_preferences = lambda user_id: stated_preferences(memories, user_id)
     registry = ModelRegistry(settings.models_dir)
     watcher = ModelWatcher(registry, feeds)
+    privacy = PrivacyService(database, memories, feeds, server_secret(settings))
+    watcher.suppress = privacy.suppress
     watcher.check()
     return Runtime(
         settings=settings,
@@ -158,4 +173,5 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         registry=registry,
         watcher=watcher,
         memories=memories,
+        privacy=privacy,
     )

@@ -152,6 +152,20 @@ class Factors:
         row = self.user_index.get(user_id)
         return None if row is None else unit(self.user_factors[row])
 
+    def forget_users(self, user_ids: Iterable[str]) -> int:
+        """Drop these users' stored factors (erasure): `stored_user` answers None for them from now on.
+
+        The id leaves the index first, then the row is zeroed, so a concurrent reader sees the old row or
+        nothing. Returns how many users were known.
+        """
+        forgotten = 0
+        for user_id in user_ids:
+            row = self.user_index.pop(user_id, None)
+            if row is not None:
+                self.user_factors[row] = 0.0
+                forgotten += 1
+        return forgotten
+
 
 def fit_content_map(
     factors: Factors, content: dict[str, np.ndarray], *, regularization: float = 1.0, min_items: int = 20

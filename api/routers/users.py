@@ -1,15 +1,30 @@
-"""User routes: traits and the personalized feed."""
+"""User routes: traits, the personalized feed, and the user's export and erasure."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
 
 from api.deps import RuntimeDep, UserAccess
-from api.schemas import FeedEntry, FeedOut, UserIn, UserOut, errors
+from api.schemas import (
+    ExportedEvent,
+    FeedEntry,
+    FeedOut,
+    MemoryDetailOut,
+    ProfileOut,
+    UserExportOut,
+    UserIn,
+    UserOut,
+    errors,
+)
 from memfeed.feed import FeedQuery
 from memfeed.ids import ID_PATTERN
+from memfeed.privacy import UserExport
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
@@ -53,3 +68,52 @@ def get_feed(
         next_cursor=page.next_cursor,
         model_version=page.model_version,
     )
+
+
+_EVENTS = TypeAdapter(list[ExportedEvent])
+
+
+def _export_json(export: UserExport) -> Iterator[bytes]:
+    """The UserExportOut document in pieces: everything but the events, then the events a page at a time."""
+    head = UserExportOut(
+        user_id=export.user_id,
+        exported_at=export.exported_at,
+        profile=ProfileOut.model_validate(export.profile, from_attributes=True) if export.profile else None,
+        memories=[
+            MemoryDetailOut.model_validate(asdict(m) | {"history": [asdict(r) for r in m.history or []]})
+            for m in export.memories
+        ],
+        other=export.other,
+        events=[],
+    ).model_dump_json()
+    closing = b"]}"
+    yield head.encode()[: -len(closing)]
+    separator = b""
+    for page in export.event_pages:
+        events = [ExportedEvent.model_validate(e, from_attributes=True) for e in page]
+        yield separator + _EVENTS.dump_json(events)[1:-1]
+        separator = b","
+    yield closing
+
+
+@router.get(
+    "/{user_id}/export",
+    response_model=None,
+    responses={
+        200: {"model": UserExportOut, "description": "Everything stored about the user"},
+        **errors(401, 403, 404, 422),
+    },
+)
+def export_user(runtime: RuntimeDep, access: UserAccess) -> StreamingResponse:
+    """Everything stored about the user (profile, every event, memories with their history), as one JSON
+    document streamed as it is read. 404 when nothing is stored for the user."""
+    export = runtime.export_user(access.user_id)
+    return StreamingResponse(_export_json(export), media_type="application/json")
+
+
+@router.delete("/{user_id}", status_code=204, response_class=Response, responses=errors(401, 403, 422))
+def erase_user(runtime: RuntimeDep, access: UserAccess) -> Response:
+    """Erase the user: profile, events, memories, and their factors in the serving model. Idempotent: an
+    unknown or already erased user is a 204 too."""
+    runtime.erase_user(access.user_id, access.caller)
+    return Response(status_code=204)

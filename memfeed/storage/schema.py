@@ -179,3 +179,23 @@ class MemoryVersion(Base):
 
     user_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class Erasure(Base):
+    """The audit log of user erasures: when, which key asked, and how many rows of each kind went.
+
+    It holds no personal data: never the user id, nor a plain hash of it. `subject_digest` is an
+    HMAC-SHA256 of the user id under a key derived from the server secret (`MEMFEED_SECRET_KEY`): without
+    the secret it identifies no one; with it, the service can prove a given id was erased and keeps erased
+    users' rows out of model versions loaded later (see memfeed/privacy.py).
+    """
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    key_id: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(16))
+    removed: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    """Rows removed per kind: table names, plus `model_users` (stored factors dropped from the loaded model)."""
+    subject_digest: Mapped[str] = mapped_column(String(64), index=True)
