@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
+from api.metrics import MetricsMiddleware, build_registry
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RATE_LIMITED_RESPONSES, install_rate_limits, register_rate_limit_metrics
 from api.routers import admin, events, health, items, memories, users
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     limited = install_rate_limits(app)
+    app.state.metrics_registry, http_metrics = build_registry(app)
+    app.add_middleware(MetricsMiddleware, metrics=http_metrics)  # outermost: times everything below
     register_rate_limit_metrics(app)
     app.include_router(health.router)  # health, readiness and metrics are never limited
     for router in (items.router, events.router, users.router, memories.router, admin.router):

@@ -34,10 +34,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_caller(runtime: RuntimeDep, key: Annotated[str | None, Depends(api_key_header)]) -> Caller:
-    if not runtime.settings.auth_enabled:
-        return AUTH_DISABLED_CALLER
-    return runtime.keys.verify(key)
+def get_caller(
+    request: Request, runtime: RuntimeDep, key: Annotated[str | None, Depends(api_key_header)]
+) -> Caller:
+    caller = AUTH_DISABLED_CALLER if not runtime.settings.auth_enabled else runtime.keys.verify(key)
+    request.state.key_id = caller.key_id  # for the access log: the key's id, never the key
+    return caller
 
 
 AnyCaller = Annotated[Caller, Depends(get_caller)]

@@ -37,6 +37,7 @@ from memfeed.settings import Settings
 from memfeed.storage.db import Database
 from memfeed.storage.schema import Event, ItemVector
 from memfeed.storage.types import utcnow
+from memfeed.telemetry import Telemetry
 
 ANCHOR_REASON_MIN_SIMILARITY = 0.35
 STATED_REASON_MIN = 0.25
@@ -99,6 +100,7 @@ class FeedService:
         """The champion model; replaced whole by `ModelWatcher` (requests read it once)."""
         self.stated_preferences: Callable[[str], Sequence[StatedPreference]] = lambda _user: ()
         """The user's stated preferences (their `preference` memories); the runtime wires in the memory store."""
+        self.telemetry = Telemetry()
 
     @property
     def content_version(self) -> str:
@@ -164,8 +166,10 @@ class FeedService:
         blocked = profile.seen | set(query.exclude)
         if profile.is_cold and factors is None and not profile.stated:
             items = self._cold_page(query, blocked, served)
+            self.telemetry.count("feed_pages", kind="cold")
         else:
             items = self._personal_page(query, profile, factors, model, blocked, served, now)
+            self.telemetry.count("feed_pages", kind="personal")
         next_cursor = None
         total_served = len(served) + len(items)
         if len(items) == query.limit and total_served < self.settings.feed_max_cursor_items:
@@ -187,6 +191,7 @@ class FeedService:
             if stored is not None:
                 return stored
         weights, _ = item_weights(interactions, now, model.params.half_life_days)
+        self.telemetry.count("feed_fold_ins")
         return model.factors.fold_in(weights)
 
     def _interactions(self, user_id: str) -> list[Interaction]:
@@ -289,6 +294,7 @@ class FeedService:
             if item_digest(c) not in served and self._eligible(self.catalog.card(c), query)
         ]
         found, content = self.catalog.index.get_many(ranked)
+        self.telemetry.count("feed_candidates", len(found))
         if not found:
             return []
         cards = [self.catalog.card(c) for c in found]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.errors import error_response
 from api.schemas import Health, errors
@@ -23,3 +24,14 @@ def readyz(request: Request) -> Health | JSONResponse:
     if not all(checks.values()):
         return error_response(503, "not_ready", "not ready", checks)
     return Health(status="ready", checks=checks)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text exposition"}},
+)
+def metrics(request: Request) -> Response:
+    """Prometheus text: request counts and latencies by route, events, feeds, caches, the model, retrains.
+    Needs no key: bind it to a private interface in production."""
+    return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)

@@ -52,6 +52,7 @@ from memfeed.settings import Settings
 from memfeed.storage.db import Database
 from memfeed.storage.schema import Memory, MemoryRevision
 from memfeed.storage.types import utcnow
+from memfeed.telemetry import Telemetry
 
 MAX_K = 50
 MAX_PAGE = 100
@@ -81,6 +82,7 @@ class MemoryStore:
         self.max_per_user = settings.memory_max_per_user
         self.embed_batch_size = max(settings.memory_embed_batch_size, 1)
         self.cache = MemoryCache(settings.memory_cache_users)
+        self.telemetry = Telemetry()
         self.cursors = KeysetCodec(cursor_secret)
 
     # --- writes ---------------------------------------------------------------------------------
@@ -388,6 +390,7 @@ class MemoryStore:
         plain connection), else loaded and cached."""
         with self.database.engine.connect() as connection:
             cached = self.cache.get(user_id, current_version(connection, user_id))
+        self.telemetry.count("cache_requests", cache="memory", result="hit" if cached is not None else "miss")
         if cached is not None:
             return cached
         with self.database.session() as session:

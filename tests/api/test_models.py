@@ -138,5 +138,11 @@ def test_admin_retrain_answers_at_once_and_the_run_finishes(api_factory, trained
     assert state["state"] == "completed", state
     assert state["version"] and state["promoted"] is False
     assert state["metrics"]["memfeed"]["ndcg@10"] > 0
+    metrics = api.client.get("/metrics").text
+    assert 'memfeed_retrain_runs{state="completed"} 1.0' in metrics
+    duration = next(
+        line for line in metrics.splitlines() if line.startswith("memfeed_retrain_last_duration_seconds ")
+    )
+    assert float(duration.split()[1]) > 0
     assert api.client.get("/v1/admin/runs/" + "0" * 32, headers=api.admin).status_code == 404
     assert api.client.post("/v1/admin/retrain", headers={"X-API-Key": api.app_key}).status_code == 403
