@@ -4,6 +4,7 @@ index, ingest, feeds). The API lifespan, the CLI demo and the tests all build on
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -12,11 +13,13 @@ from typing import Any
 
 from memfeed import catalog as catalog_ops
 from memfeed.auth import ApiKeyVerifier, Caller, TokenVerifier
+from memfeed.cache import LocalCache, build_cache
 from memfeed.catalog import BatchError, ItemEntry, ItemFields, UpsertResult
 from memfeed.cursor import CursorCodec
 from memfeed.embedding import Embedder, load_embedder
 from memfeed.events import IngestResult, ingest_events
 from memfeed.feed import FeedPage, FeedQuery, FeedService
+from memfeed.feed_cache import CachedFeeds
 from memfeed.live_catalog import LiveCatalog
 from memfeed.memory import MemoryStore
 from memfeed.memory.preferences import stated_preferences
@@ -28,6 +31,7 @@ from memfeed.signing import jwt_secret, server_secret
 from memfeed.storage.db import Database, create_database
 from memfeed.storage.schema import Item, User
 from memfeed.storage.types import utcnow
+from memfeed.telemetry import Telemetry
 from vectorstore import VectorIndex
 
 log = logging.getLogger("memfeed")
@@ -52,6 +56,11 @@ class Runtime:
     watcher: ModelWatcher
     memories: MemoryStore
     privacy: PrivacyService
+    telemetry: Telemetry = field(default_factory=Telemetry)
+    """Counters for /metrics, shared with the feed and memory services."""
+    feed_cache: CachedFeeds | None = None
+    similar_cache: LocalCache = field(default_factory=lambda: LocalCache(4096))
+    """Similar items by (item, limit, catalog version): in process, since the catalog version is."""
 
     # --- catalog --------------------------------------------------------------------------------
 
@@ -101,18 +110,32 @@ class Runtime:
     def ingest(self, raw_events: Sequence[Any], *, only_user: str | None = None) -> IngestResult:
         allow = (lambda u: u == only_user) if only_user is not None else None
         with self.database.session() as session:
-            return ingest_events(
+            result = ingest_events(
                 session,
                 raw_events,
                 future_tolerance=timedelta(seconds=self.settings.future_tolerance_seconds),
                 allow_user=allow,
             )
+        self.telemetry.count("events", result.accepted, outcome="accepted")
+        self.telemetry.count("events", result.duplicates, outcome="duplicate")
+        self.telemetry.count("events", len(result.rejected), outcome="rejected")
+        return result
 
     def feed(self, query: FeedQuery) -> FeedPage:
-        return self.feeds.feed(query)
+        return self.feed_cache.feed(query) if self.feed_cache is not None else self.feeds.feed(query)
 
     def similar(self, item_id: str, limit: int) -> list[tuple[str, float]]:
-        return self.feeds.similar(item_id, limit)
+        ttl = self.settings.similar_cache_seconds
+        key = f"{item_id}\x1f{limit}\x1f{self.catalog.version}"
+        cached = self.similar_cache.get(key) if ttl > 0 else None
+        if cached is not None and self.catalog.card(item_id) is not None:
+            self.telemetry.count("cache_requests", cache="similar", result="hit")
+            return [(i, s) for i, s in json.loads(cached)]
+        hits = self.feeds.similar(item_id, limit)
+        if ttl > 0:
+            self.telemetry.count("cache_requests", cache="similar", result="miss")
+            self.similar_cache.put(key, json.dumps(hits).encode(), ttl)
+        return hits
 
     # --- privacy --------------------------------------------------------------------------------
 
@@ -157,6 +180,8 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     )
     memories = MemoryStore(database, embedder, settings, server_secret(settings))
     feeds.stated_preferences = lambda user_id: stated_preferences(memories, user_id)
+    telemetry = Telemetry()
+    feeds.telemetry = memories.telemetry = telemetry
     registry = ModelRegistry(settings.models_dir)
     watcher = ModelWatcher(registry, feeds)
     privacy = PrivacyService(database, memories, feeds, server_secret(settings))
@@ -174,4 +199,13 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         watcher=watcher,
         memories=memories,
         privacy=privacy,
+        telemetry=telemetry,
+        feed_cache=CachedFeeds(
+            feeds,
+            database,
+            build_cache(settings),
+            settings.feed_cache_seconds,
+            telemetry,
+            settings.popularity_refresh_seconds,
+        ),
     )

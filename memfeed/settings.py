@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     feed_anchor_count: int = 8
     feed_new_item_slots: int = 0
     feed_preference_weight: float = 3.0
+    feed_cache_seconds: float = 30.0
+    """How long a computed feed page may be served again (0: off). Keys hold the user's event and memory
+    versions and the model version, so new activity or a model swap shows at once; this bounds popularity lag."""
+    similar_cache_seconds: float = 300.0
+    cache_max_entries: int = 10_000
+    cache_redis_prefix: str = "memfeed:cache:"
+    cache_redis_timeout_seconds: float = 0.25
     """How many full-strength likes one stated `preference` memory counts as in the feed (0: ignored)."""
     feed_popularity_weight: float = 0.4
     feed_freshness_weight: float = 0.3

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from memfeed.demo_data import DemoDataset
 
 POSTGRES_URL = os.environ.get("MEMFEED_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("MEMFEED_TEST_REDIS_URL")
+"""When set, every app on PostgreSQL also keeps its rate limits and response cache in Redis: the production
+pairing. SQLite apps keep the in-process defaults, so both paths run on every test of the `api` fixture."""
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -133,6 +137,14 @@ def api_factory(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Ap
             copy_trained(trained, directory)
         elif database_file is not None:
             shutil.copyfile(database_file, directory / "memfeed.db")
+        if backend == "postgresql" and REDIS_URL and "redis_url" not in overrides:
+            isolation = uuid.uuid4().hex  # one app's buckets and pages never meet another test's
+            overrides = {
+                "redis_url": REDIS_URL,
+                "rate_limit_redis_prefix": f"test:{isolation}:limits",
+                "cache_redis_prefix": f"test:{isolation}:cache:",
+                **overrides,
+            }
         settings = migrated(make_settings(directory, database_url_for(backend, directory), **overrides))
         database = create_database(settings.resolved_database_url)
         _, admin_key = create_api_key(database, "admin", "tests")
