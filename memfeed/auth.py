@@ -72,6 +72,20 @@ def revoke_api_key(database: Database, key_id: str) -> bool:
         return True
 
 
+def rotate_api_key(database: Database, key_id: str, *, revoke_old: bool = False) -> tuple[str, str] | None:
+    """A new key with the old one's scope and name (None when `key_id` is not an active key). The old key
+    keeps working until revoked, so clients can switch first; `revoke_old` revokes it in the same step."""
+    with database.session() as session:
+        old = session.get(ApiKey, key_id)
+        if old is None or old.revoked_at is not None:
+            return None
+        scope, name = old.scope, old.name
+    new = create_api_key(database, scope, name)
+    if revoke_old:
+        revoke_api_key(database, key_id)
+    return new
+
+
 class ApiKeyVerifier:
     """Checks `X-API-Key` values against the database with a short in-process cache."""
 

@@ -109,6 +109,31 @@ def keys_list() -> None:
         database.dispose()
 
 
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: str,
+    revoke_old: Annotated[
+        bool, typer.Option(help="revoke the old key at once (default: after clients switch)")
+    ] = False,
+) -> None:
+    """Issue a replacement for a key (same scope and name); prints the new key once, alone on the last line."""
+    from memfeed.auth import rotate_api_key
+    from memfeed.storage.db import create_database
+
+    settings = get_settings()
+    database = create_database(settings.resolved_database_url)
+    try:
+        rotated = rotate_api_key(database, key_id, revoke_old=revoke_old)
+    finally:
+        database.dispose()
+    if rotated is None:
+        typer.echo(f"no active key {key_id}", err=True)
+        raise typer.Exit(1)
+    old_state = "revoked" if revoke_old else f"still valid until `memfeed keys revoke {key_id}`"
+    typer.echo(f"created key {rotated[0]} replacing {key_id} ({old_state})")
+    typer.echo(rotated[1])
+
+
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key; running servers stop accepting it within MEMFEED_API_KEY_CACHE_SECONDS."""

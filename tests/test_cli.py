@@ -45,8 +45,21 @@ def test_created_key_and_token_open_the_api(cli_env: Path, embedder: Embedder) -
     listed = runner.invoke(app, ["keys", "list"])
     assert "ios" in listed.output and key not in listed.output
     key_id = key.split("_")[1]
+    rotated = runner.invoke(app, ["keys", "rotate", key_id])
+    assert rotated.exit_code == 0, rotated.output
+    new_key = last_line(rotated.output)
+    assert new_key != key and new_key.split("_")[1] != key_id
     assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
     assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 1
+    assert runner.invoke(app, ["keys", "rotate", key_id]).exit_code == 1
+    with TestClient(create_app(get_settings(), embedder=embedder)) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/v1/users/alice/feed", headers={**headers, "X-API-Key": key}).status_code == 401
+        assert (
+            client.get("/v1/users/alice/feed", headers={**headers, "X-API-Key": new_key}).status_code == 200
+        )
+    listed = runner.invoke(app, ["keys", "list"]).output
+    assert sum("\tapp\t" in line and "ios" in line for line in listed.splitlines()) == 2
 
 
 def test_bad_scope_is_refused(cli_env: Path) -> None:
