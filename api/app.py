@@ -106,7 +106,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
         )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        served_by=settings.served_by_header,
+    )
     limited = install_rate_limits(app)
     app.state.metrics_registry, http_metrics = build_registry(app)
     app.add_middleware(MetricsMiddleware, metrics=http_metrics)  # outermost: times everything below

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = b"x-request-id"
+SERVED_BY_HEADER = b"x-served-by"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_\-.:@]{1,128}$")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -19,15 +21,17 @@ def _error_body(code: str, message: str) -> bytes:
 
 
 class RequestContextMiddleware:
-    """Echoes a safe X-Request-ID (or makes one), caps request bodies (413), and sets security headers.
+    """Echoes a safe X-Request-ID (or makes one), caps request bodies (413), and sets security headers (and,
+    when `served_by` is set, `X-Served-By` with the worker's pid).
 
     The body is read up front, up to the cap, so an oversized upload is refused before any route runs and
     without trusting Content-Length alone (chunked uploads are counted too).
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, served_by: bool = False) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.served_by = served_by
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,6 +51,8 @@ class RequestContextMiddleware:
                 ]
                 if private:
                     extra.append((b"cache-control", b"no-store"))
+                if self.served_by:
+                    extra.append((SERVED_BY_HEADER, str(os.getpid()).encode()))
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 

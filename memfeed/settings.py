@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "console"
     max_body_bytes: int = 1_048_576
     cors_origins: list[str] = Field(default_factory=list)
+    served_by_header: bool = False
+    """Add `X-Served-By: <worker pid>` to every response: shows which of N workers answered (tests, debugging
+    a load balancer); off by default, since a pid tells clients nothing they need."""
 
     # auth
     auth: Literal["enabled", "disabled"] = "enabled"

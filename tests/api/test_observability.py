@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -130,3 +131,10 @@ def test_access_log_has_request_id_route_status_latency_and_key_id_but_no_secret
     assert first["latency_ms"] >= 0
     assert first["key_id"] and first["key_id"] in api.app_key  # the id part of the key, not the key
     assert any(a["status"] == 401 for a in access)
+
+
+def test_served_by_header_names_the_worker_only_when_enabled(api_factory) -> None:  # type: ignore[no-untyped-def]
+    plain = api_factory("sqlite").client.get("/healthz")
+    assert "x-served-by" not in plain.headers
+    tagged = api_factory("sqlite", served_by_header=True).client.get("/v1/items/nope", headers={})
+    assert tagged.status_code == 401 and tagged.headers["x-served-by"] == str(os.getpid())
