@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -164,27 +164,33 @@ def ingest_events(
     return result
 
 
-def _dialect_insert(session: Session, entity: type[Event] | type[User]) -> Any:
+def _dialect_insert(session: Session, table: Table) -> Any:
     """INSERT with ON CONFLICT support for the session's database (SQLite and PostgreSQL share the syntax)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return pg_insert(entity)
+        return pg_insert(table)
     if dialect == "sqlite":
-        return sqlite_insert(entity)
+        return sqlite_insert(table)
     raise RuntimeError(f"unsupported database dialect {dialect!r}")
+
+
+# Core statements on the tables, executed with a list of rows: one cached compilation, batched into
+# multi-row INSERTs by the driver layer (insertmanyvalues), no ORM bulk bookkeeping per row.
+EVENTS: Table = Event.__table__  # type: ignore[assignment]
+USERS: Table = User.__table__  # type: ignore[assignment]
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[str]:
     """Insert rows whose event_id is new; returns the ids actually inserted (the unique index decides)."""
     stmt = (
-        _dialect_insert(session, Event)
+        _dialect_insert(session, EVENTS)
         .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(Event.event_id)
+        .returning(EVENTS.c.event_id)
     )
-    return list(session.scalars(stmt, rows))
+    return list(session.connection().execute(stmt, rows).scalars())
 
 
 def _ensure_users(session: Session, user_ids: set[str], now: datetime) -> None:
     values = [{"user_id": u, "traits": {}, "created_at": now, "updated_at": now} for u in sorted(user_ids)]
-    stmt = _dialect_insert(session, User).values(values)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["user_id"]))
+    stmt = _dialect_insert(session, USERS).on_conflict_do_nothing(index_elements=["user_id"])
+    session.connection().execute(stmt, values)

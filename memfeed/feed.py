@@ -195,9 +195,9 @@ class FeedService:
         return model.factors.fold_in(weights)
 
     def _interactions(self, user_id: str) -> list[Interaction]:
-        """The user's latest events, newest first."""
-        with self.database.session() as session:
-            rows = session.execute(
+        """The user's latest events, newest first (a plain connection: no ORM session for a read)."""
+        with self.database.engine.connect() as connection:
+            rows = connection.execute(
                 select(Event.item_id, Event.type, Event.value, Event.ts)
                 .where(Event.user_id == user_id)
                 .order_by(Event.ts.desc(), Event.id.desc())
@@ -288,16 +288,17 @@ class FeedService:
             dim=self.catalog.dim,
             factors=factors,
         )
+        card_of = self.catalog.card
         ranked = [
             c
             for c in self._candidates(query, signals, model, blocked, len(served))
-            if item_digest(c) not in served and self._eligible(self.catalog.card(c), query)
+            if self._eligible(card_of(c), query) and not (served and item_digest(c) in served)
         ]
         found, content = self.catalog.index.get_many(ranked)
         self.telemetry.count("feed_candidates", len(found))
         if not found:
             return []
-        cards = [self.catalog.card(c) for c in found]
+        cards = [card_of(c) for c in found]
         pop = np.array([self._popularity.get(c, 0.0) for c in found], dtype=np.float32)
         fresh = np.array(
             [

@@ -44,7 +44,8 @@ class CachedFeeds:
     def feed(self, query: FeedQuery) -> FeedPage:
         if self.ttl_seconds <= 0:
             return self.feeds.feed(query)
-        key = self.key(query)
+        version = self.feeds.model_version
+        key = self.key(query, version)
         raw = self.cache.get(key)
         if raw is not None:
             page = decode(raw)
@@ -53,10 +54,11 @@ class CachedFeeds:
                 return page
         self.telemetry.count("cache_requests", cache="feed", result="miss")
         page = self.feeds.feed(query)
-        self.cache.put(key, encode(page), self.ttl_seconds)
+        if page.model_version == version:  # a model swapped mid-request: the page is not the key's
+            self.cache.put(key, encode(page), self.ttl_seconds)
         return page
 
-    def key(self, query: FeedQuery) -> str:
+    def key(self, query: FeedQuery, model_version: str | None = None) -> str:
         user = query.user_id
         with self.database.engine.connect() as connection:
             count, newest, memories, catalog = connection.execute(
@@ -74,7 +76,7 @@ class CachedFeeds:
             query.cursor or "",
             query.category or "",
             ",".join(sorted(query.exclude)),
-            self.feeds.model_version,
+            model_version or self.feeds.model_version,
             str(count),
             str(newest),
             str(memories),

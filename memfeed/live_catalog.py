@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from memfeed.catalog import ItemCard
 from memfeed.storage.db import Database
@@ -31,6 +31,10 @@ class LiveCatalog:
         self._cards: dict[str, ItemCard] = {}
         self._lock = threading.Lock()
         self._watermark: datetime | None = None
+        self._synced: dict[str, tuple[datetime, datetime | None]] = {}
+        """(item, vector) `updated_at` of rows applied by `sync` that its next look-back reads again."""
+        self._window: tuple[datetime, int, datetime | None, datetime | None] | None = None
+        """The last look-back's start, row count and newest item and vector `updated_at`."""
         self.version = 0
         """Bumped on every change, so caches derived from the catalog know when to rebuild."""
 
@@ -77,26 +81,77 @@ class LiveCatalog:
             self.version += 1
 
     def sync(self, database: Database) -> int:
-        """Read items (and their vectors) changed since the last sync; returns how many were applied."""
+        """Read items (and their vectors) changed since the last sync; returns how many were applied.
+
+        The look-back overlaps the previous one (a write may commit late with an earlier `updated_at`), so
+        rows already applied at the same item and vector timestamps are skipped, and an unchanged look-back
+        (row count, newest item and vector timestamps) is not read at all: a quiet catalog costs one aggregate over the
+        `updated_at` index per sync, no index write and no version bump (a bulk-loaded catalog shares one
+        timestamp, and re-applying it every sync rebuilt the HNSW graph).
+        """
         since = self._watermark - SYNC_OVERLAP if self._watermark else None
-        stmt = select(Item, ItemVector.vector, ItemVector.embedder).outerjoin(
-            ItemVector, ItemVector.item_id == Item.item_id
-        )
-        if since is not None:
-            stmt = stmt.where(Item.updated_at >= since)
+        vector_join = (ItemVector.item_id == Item.item_id) & (ItemVector.embedder == self.embedder_id)
         cards: list[ItemCard] = []
         vectors: dict[str, np.ndarray] = {}
         newest = self._watermark
         with database.session() as session:
-            for item, blob, embedder in session.execute(stmt):
-                cards.append(
-                    ItemCard(item.item_id, item.title, item.category, item.published_at, item.available)
-                )
-                if blob is not None and embedder == self.embedder_id:
-                    vectors[item.item_id] = np.frombuffer(blob, dtype=np.float32)
-                if newest is None or item.updated_at > newest:
-                    newest = item.updated_at
+            changed: list[str] | None = None
+            if since is not None:
+                window = session.execute(
+                    select(func.count(), func.max(Item.updated_at), func.max(ItemVector.updated_at))
+                    .outerjoin(ItemVector, vector_join)
+                    .where(Item.updated_at >= since)
+                ).one()
+                if (since, *window) == self._window:
+                    return 0  # the same rows at the same newest timestamps: nothing new since the last look
+                stamps = session.execute(
+                    select(Item.item_id, Item.updated_at, ItemVector.updated_at)
+                    .outerjoin(ItemVector, vector_join)
+                    .where(Item.updated_at >= since)
+                ).all()
+                changed = [
+                    i for i, item_at, vector_at in stamps if self._synced.get(i) != (item_at, vector_at)
+                ]
+            stmt = select(
+                Item.item_id,
+                Item.title,
+                Item.category,
+                Item.published_at,
+                Item.available,
+                Item.updated_at,
+                ItemVector.vector,
+                ItemVector.updated_at,
+            ).outerjoin(ItemVector, vector_join)
+            batches = (
+                [stmt]
+                if changed is None
+                else [
+                    stmt.where(Item.item_id.in_(changed[i : i + 1000])) for i in range(0, len(changed), 1000)
+                ]
+            )
+            synced: dict[str, tuple[datetime, datetime | None]] = {}
+            for batch in batches:
+                for (
+                    item_id,
+                    title,
+                    category,
+                    published,
+                    available,
+                    item_at,
+                    blob,
+                    vector_at,
+                ) in session.execute(batch):
+                    cards.append(ItemCard(item_id, title, category, published, available))
+                    if blob is not None:
+                        vectors[item_id] = np.frombuffer(blob, dtype=np.float32)
+                    synced[item_id] = (item_at, vector_at)
+                    if newest is None or item_at > newest:
+                        newest = item_at
         if cards:
             self.apply(cards, vectors)
-        self._watermark = newest
+        moved, self._watermark = newest != self._watermark, newest
+        self._window = (since, *window) if since is not None else None
+        if newest is not None and (synced or moved):
+            horizon = newest - SYNC_OVERLAP  # only rows in the next look-back can be read again
+            self._synced = {i: at for i, at in {**self._synced, **synced}.items() if at[0] >= horizon}
         return len(cards)

@@ -7,7 +7,7 @@ No I/O here: arrays in, arrays out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -129,24 +129,26 @@ class Factors:
     def rows_for(self, item_ids: list[str], content: np.ndarray) -> np.ndarray:
         """Scaled factors for `item_ids`; items the model never saw get factors estimated from `content`."""
         scaled = self.scaled_items()
+        pos = self.positions(item_ids)
         out = np.zeros((len(item_ids), scaled.shape[1]), dtype=np.float32)
-        unknown: list[int] = []
-        for row, item_id in enumerate(item_ids):
-            pos = self.item_index.get(item_id)
-            if pos is None or not scaled[pos].any():
-                unknown.append(row)
-            else:
-                out[row] = scaled[pos]
-        if unknown and self.content_map is not None:
+        known = pos >= 0
+        out[known] = scaled[pos[known]]
+        unknown = ~out.any(axis=1)  # unknown to the model, or an all-zero factor row
+        if self.content_map is not None and unknown.any():
             out[unknown] = (content[unknown] @ self.content_map) / self.scale
         return out
 
     def new_mask(self, item_ids: list[str]) -> np.ndarray:
         """True for items without collaborative evidence (unknown to the model, or an all-zero factor row)."""
-        scaled = self.item_factors
-        return np.array(
-            [(pos := self.item_index.get(i)) is None or not scaled[pos].any() for i in item_ids], dtype=bool
-        )
+        pos = self.positions(item_ids)
+        mask = pos < 0
+        mask[~mask] = ~self.item_factors[pos[~mask]].any(axis=1)
+        return mask
+
+    def positions(self, item_ids: Sequence[str]) -> np.ndarray:
+        """Factor rows of `item_ids` (int64), -1 where the model does not know the item."""
+        get = self.item_index.get
+        return np.fromiter((get(i, -1) for i in item_ids), dtype=np.int64, count=len(item_ids))
 
     def stored_user(self, user_id: str) -> np.ndarray | None:
         row = self.user_index.get(user_id)

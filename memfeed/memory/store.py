@@ -82,6 +82,7 @@ class MemoryStore:
         self.max_per_user = settings.memory_max_per_user
         self.embed_batch_size = max(settings.memory_embed_batch_size, 1)
         self.cache = MemoryCache(settings.memory_cache_users)
+        self._never_written = UserMemories.from_rows(0, [], np.zeros((0, embedder.dim), dtype=np.float32))
         self.telemetry = Telemetry()
         self.cursors = KeysetCodec(cursor_secret)
 
@@ -387,9 +388,11 @@ class MemoryStore:
 
     def snapshot(self, user_id: str) -> UserMemories:
         """The user's current snapshot: cached when its version is current (one primary-key read on a
-        plain connection), else loaded and cached."""
+        plain connection), else loaded and cached. Version 0 means the user never had a memory (every write
+        bumps the version first): the empty snapshot, with no rows to read (the feed asks for every user)."""
         with self.database.engine.connect() as connection:
-            cached = self.cache.get(user_id, current_version(connection, user_id))
+            version = current_version(connection, user_id)
+        cached = self.cache.get(user_id, version) if version else self._never_written
         self.telemetry.count("cache_requests", cache="memory", result="hit" if cached is not None else "miss")
         if cached is not None:
             return cached
