@@ -37,5 +37,15 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+# Every speed benchmark at sizes that keep the whole run under ~15 minutes on 2 cores (full sizes and the
+# figures: docs/performance.md). memory_locomo.py is evaluation, not speed, and needs a dataset: not run here.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_index_exclusion.py --n 20000 --queries 50
+	$(BIN)/python bench/bench_embed.py --n 300 --repeats 1
+	$(BIN)/python bench/bench_retrain.py --quick
+	$(BIN)/python bench/bench_memory_search.py --total 100000 --per-user 10000 --queries 200
+	$(BIN)/python bench/bench_feed_http.py --quick
+	$(BIN)/python bench/bench_ingest.py --quick
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
