@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -169,7 +170,9 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
     directory = tmp_path_factory.mktemp("demo-template")
     settings = migrated(make_settings(directory, database_url_for("sqlite", directory)))
     runtime = build_runtime(settings, embedder=embedder)
-    dataset = generate_demo()
+    # The generator places events at hours of the day, so "now" is today's midnight (UTC): the same data,
+    # shifted by whole days, whatever the time the suite runs (and never in the future).
+    dataset = generate_demo(now=datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
     seed_demo(runtime, dataset)
     runtime.close()
     return directory / "memfeed.db", dataset

@@ -61,8 +61,10 @@ def test_metrics_expose_requests_events_feeds_caches_and_model(api: Api) -> None
     )
     api.feed("u1", limit=5)
     api.feed("nobody", limit=5)
-    for _ in range(2):
-        r = api.client.get("/v1/users/u1/memories/search", params={"q": "rockets"}, headers=api.admin)
+    r = api.client.post("/v1/users/u9/memories", json={"text": "I follow rocket launches"}, headers=api.admin)
+    assert r.status_code == 201
+    for _ in range(2):  # the first search loads u9's memories (a miss), the second finds them cached (a hit)
+        r = api.client.get("/v1/users/u9/memories/search", params={"q": "rockets"}, headers=api.admin)
         assert r.status_code == 200
     assert api.client.get("/v1/items/nope", headers=api.admin).status_code == 404
     after = scrape(api)
