@@ -123,7 +123,18 @@ def fit(
 CONTENT_ONLY = RankWeights(cf_weight=0.0, popularity_weight=0.0, freshness_weight=0.0)
 
 
-def _weights(settings: Settings, cf_weight: float) -> RankWeights:
+def profile_settings(split: Split, catalog: Catalog, settings: Settings) -> ProfileSettings:
+    """The serving profile settings for an offline evaluation on `split` (freshness learned from its train side)."""
+    return ProfileSettings(
+        settings.feed_half_life_days,
+        settings.feed_negative_weight,
+        settings.feed_anchor_count,
+        freshness_days(split.train.items(), catalog, settings),
+        settings.feed_new_item_slots,
+    )
+
+
+def rank_weights(settings: Settings, cf_weight: float) -> RankWeights:
     return RankWeights(
         cf_weight=cf_weight,
         negative_weight=settings.feed_negative_weight,
@@ -150,20 +161,14 @@ def evaluate(
     popularity = recent_popularity_vector(
         data.catalog, split.train, split.cut, settings.feed_popularity_window_days
     )
-    profile = ProfileSettings(
-        settings.feed_half_life_days,
-        settings.feed_negative_weight,
-        settings.feed_anchor_count,
-        freshness_days(split.train.items(), data.catalog, settings),
-        settings.feed_new_item_slots,
-    )
+    profile = profile_settings(split, data.catalog, settings)
     popular = popularity_ranker(split)
     rankers: dict[str, Ranker] = {
         "memfeed": hybrid_ranker(
             data.catalog,
             challenger,
             popularity,
-            _weights(settings, params.cf_weight),
+            rank_weights(settings, params.cf_weight),
             profile,
             split.cut,
             popular,
@@ -187,7 +192,7 @@ def evaluate(
             data.catalog,
             champion_factors,
             popularity,
-            _weights(settings, champion_config.cf_weight),
+            rank_weights(settings, champion_config.cf_weight),
             profile,
             split.cut,
             popular,

@@ -27,8 +27,8 @@ from tune import replace_settings, training_side  # noqa: E402
 
 from memfeed.embedding import load_embedder  # noqa: E402
 from memfeed.evaluation import ndcg_at_k, recall_at_k, temporal_split  # noqa: E402
-from memfeed.offline import ProfileSettings, hybrid_scorer, recent_popularity_vector  # noqa: E402
-from memfeed.retrain import _weights, fit, freshness_days, load_training_data, train_params  # noqa: E402
+from memfeed.offline import hybrid_scorer, recent_popularity_vector  # noqa: E402
+from memfeed.retrain import fit, load_training_data, profile_settings, rank_weights, train_params  # noqa: E402
 from memfeed.settings import get_settings  # noqa: E402
 from memfeed.storage.db import create_database  # noqa: E402
 
@@ -59,14 +59,9 @@ def main() -> None:
     popularity = recent_popularity_vector(
         data.catalog, split.train, split.cut, settings.feed_popularity_window_days
     )
-    profile = ProfileSettings(
-        settings.feed_half_life_days,
-        settings.feed_negative_weight,
-        settings.feed_anchor_count,
-        freshness_days(split.train.items(), data.catalog, settings),
-    )
+    profile = profile_settings(split, data.catalog, settings)
     scorer = hybrid_scorer(
-        data.catalog, factors, popularity, _weights(settings, params.cf_weight), profile, split.cut
+        data.catalog, factors, popularity, rank_weights(settings, params.cf_weight), profile, split.cut
     )
     ids = data.catalog.item_ids
     trained = {it.item_id for _, it in events}
