@@ -33,6 +33,9 @@ def _migrate(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    from memfeed.threads import apply_serving_threads
+
+    apply_serving_threads(settings)  # before uvicorn imports the app (and with it numpy, FAISS, torch)
     import uvicorn
 
     _migrate(settings)

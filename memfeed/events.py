@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -128,8 +129,7 @@ def ingest_events(
     if not candidates:
         return result
 
-    item_ids = {e.item_id for _, e in candidates}
-    known = set(session.scalars(select(Item.item_id).where(Item.item_id.in_(item_ids))))
+    known = _known_items(session, {e.item_id for _, e in candidates})
     rows: dict[str, dict[str, Any]] = {}
     for index, event in candidates:
         if event.item_id not in known:
@@ -180,8 +180,48 @@ EVENTS: Table = Event.__table__  # type: ignore[assignment]
 USERS: Table = User.__table__  # type: ignore[assignment]
 
 
+# On PostgreSQL the batch travels as one array per column through `unnest`, in statements whose text never
+# changes. A multi-row VALUES statement (what insertmanyvalues and an expanding IN build) is new text for every
+# batch size, too long for psycopg's query cache, so psycopg re-parsed it in Python on every batch: a third
+# of the server's CPU at 500 events per batch (py-spy; docs/performance.md).
+_PG_KNOWN_ITEMS = text("SELECT item_id FROM items WHERE item_id = ANY(CAST(:ids AS text[]))")
+_PG_INSERT_EVENTS = text(
+    "INSERT INTO events (event_id, user_id, item_id, type, value, ts, received_at, context) "
+    "SELECT * FROM unnest(CAST(:event_id AS text[]), CAST(:user_id AS text[]), CAST(:item_id AS text[]), "
+    "CAST(:type AS text[]), CAST(:value AS float8[]), CAST(:ts AS timestamp[]), "
+    "CAST(:received_at AS timestamp[]), CAST(:context AS jsonb[])) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+)
+_PG_ENSURE_USERS = text(
+    "INSERT INTO users (user_id, traits, created_at, updated_at) "
+    "SELECT u, CAST('{}' AS jsonb), :now, :now FROM unnest(CAST(:ids AS text[])) AS u "
+    "ON CONFLICT (user_id) DO NOTHING"
+)
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _naive_utc(ts: datetime) -> datetime:
+    """What `UTCDateTime` stores (statements in `text` bypass the column type)."""
+    return ts.astimezone(UTC).replace(tzinfo=None)
+
+
+def _known_items(session: Session, item_ids: set[str]) -> set[str]:
+    if _is_postgres(session):
+        return set(session.connection().execute(_PG_KNOWN_ITEMS, {"ids": list(item_ids)}).scalars())
+    return set(session.scalars(select(Item.item_id).where(Item.item_id.in_(item_ids))))
+
+
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[str]:
     """Insert rows whose event_id is new; returns the ids actually inserted (the unique index decides)."""
+    if _is_postgres(session):
+        columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
+        columns["ts"] = [_naive_utc(ts) for ts in columns["ts"]]
+        columns["received_at"] = [_naive_utc(ts) for ts in columns["received_at"]]
+        columns["context"] = [None if c is None else Jsonb(c) for c in columns["context"]]
+        return list(session.connection().execute(_PG_INSERT_EVENTS, columns).scalars())
     stmt = (
         _dialect_insert(session, EVENTS)
         .on_conflict_do_nothing(index_elements=["event_id"])
@@ -191,6 +231,9 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _ensure_users(session: Session, user_ids: set[str], now: datetime) -> None:
+    if _is_postgres(session):
+        session.connection().execute(_PG_ENSURE_USERS, {"ids": sorted(user_ids), "now": _naive_utc(now)})
+        return
     values = [{"user_id": u, "traits": {}, "created_at": now, "updated_at": now} for u in sorted(user_ids)]
     stmt = _dialect_insert(session, USERS).on_conflict_do_nothing(index_elements=["user_id"])
     session.connection().execute(stmt, values)

@@ -23,7 +23,7 @@ from memfeed.cursor import CursorCodec, item_digest
 from memfeed.errors import ItemNotFound
 from memfeed.live_catalog import LiveCatalog
 from memfeed.model_bundle import ServingModel
-from memfeed.popularity import ColdEntry, cold_ranking, freshness, recent_popularity
+from memfeed.popularity import ColdEntry, cold_ranking, freshness_many, recent_popularity
 from memfeed.profile import (
     Interaction,
     Profile,
@@ -288,36 +288,32 @@ class FeedService:
             dim=self.catalog.dim,
             factors=factors,
         )
-        card_of = self.catalog.card
-        ranked = [
-            c
-            for c in self._candidates(query, signals, model, blocked, len(served))
-            if self._eligible(card_of(c), query) and not (served and item_digest(c) in served)
-        ]
-        found, content = self.catalog.index.get_many(ranked)
+        card_of, category = self.catalog.card, query.category
+        eligible: dict[str, ItemCard] = {}
+        for c in self._candidates(query, signals, model, blocked, len(served)):
+            card = card_of(c)
+            if (
+                card is not None
+                and card.available
+                and (category is None or card.category == category)
+                and not (served and item_digest(c) in served)
+            ):
+                eligible[c] = card
+        found, content = self.catalog.index.get_many(list(eligible))
         self.telemetry.count("feed_candidates", len(found))
         if not found:
             return []
-        cards = [card_of(c) for c in found]
-        pop = np.array([self._popularity.get(c, 0.0) for c in found], dtype=np.float32)
-        fresh = np.array(
-            [
-                freshness(card.published_at if card else None, now, self.freshness_days(model))
-                for card in cards
-            ],
-            dtype=np.float32,
-        )
-        weights = self.rank_weights(model)
-        scored = score_candidates(
-            signals, content, model.factor_rows(found, content) if model else None, pop, fresh, weights
-        )
+        cards = [eligible[c] for c in found]
+        popularity = self._popularity
+        pop = np.fromiter((popularity.get(c, 0.0) for c in found), dtype=np.float32, count=len(found))
+        fresh = freshness_many([card.published_at for card in cards], now, self.freshness_days(model))
+        factor_rows, explore = model.factor_rows(found, content) if model else (None, None)
+        scored = score_candidates(signals, content, factor_rows, pop, fresh, self.rank_weights(model))
         verbs = {a: verb for a, _, verb in profile.anchors}
         page = []
-        explore = model.factors.new_mask(found) if model else None
         slots = self.settings.feed_new_item_slots
         for i in top_k(scored.score, found, query.limit, explore=explore, slots=slots):
             card = cards[i]
-            assert card is not None
             anchor = anchor_ids[int(scored.best_anchor[i])] if anchor_ids else None
             if isinstance(anchor, StatedPreference) and scored.anchor_similarity[i] >= STATED_REASON_MIN:
                 reason = f"because you said: {_quote(anchor.text)}"

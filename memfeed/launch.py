@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from memfeed.settings import Settings
+from memfeed.threads import child_environment
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -28,7 +29,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def start_retrain_process(settings: Settings, run_id: str, promote: str) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
+        **child_environment(os.environ),
         **settings_env(settings),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",

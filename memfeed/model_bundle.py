@@ -39,9 +39,11 @@ class ServingModel:
     def params(self) -> TrainParams:
         return self.factors.params
 
-    def factor_rows(self, item_ids: list[str], content: np.ndarray) -> np.ndarray:
-        """Scaled item factors for `item_ids`; items newer than the model get them estimated from content."""
-        return self.factors.rows_for(item_ids, content)
+    def factor_rows(self, item_ids: list[str], content: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled item factors for `item_ids` (items newer than the model get them estimated from content),
+        and which of them have no collaborative evidence (see `Factors.new_mask`); one id lookup for both."""
+        positions = self.factors.positions(item_ids)
+        return self.factors.rows_for(item_ids, content, positions), self.factors.new_mask(item_ids, positions)
 
     def hybrid_query(self, taste: np.ndarray | None, user_factors: np.ndarray | None) -> np.ndarray | None:
         if user_factors is None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,20 @@ def freshness(published_at: datetime | None, now: datetime, half_life_days: floa
     if published_at is None:
         return 0.0
     return decay((now - published_at).total_seconds() / 86400.0, half_life_days)
+
+
+def freshness_many(published: Sequence[datetime | None], now: datetime, half_life_days: float) -> np.ndarray:
+    """`freshness` of many items at once (float32): the feed scores hundreds of candidates per page."""
+    ts = np.fromiter(
+        (p.timestamp() if p is not None else np.nan for p in published),
+        dtype=np.float64,
+        count=len(published),
+    )
+    unknown = np.isnan(ts)
+    if half_life_days <= 0:
+        return np.where(unknown, 0.0, 1.0).astype(np.float32)
+    age_days = np.maximum((now.timestamp() - np.where(unknown, 0.0, ts)) / 86400.0, 0.0)
+    return np.where(unknown, 0.0, np.power(0.5, age_days / half_life_days)).astype(np.float32)
 
 
 def engagement_age_days(

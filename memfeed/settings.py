@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 64
     embedding_device: str = "cpu"
 
+    # serving processes
+    serve_compute_threads: int = Field(default=1, ge=0)
+    """BLAS and OpenMP threads per `memfeed serve` process (0: the libraries' default, one per core). One,
+    because requests already run side by side and spinning library threads steal their CPU (memfeed/threads.py)."""
+
     # vector index
     hnsw_threshold: int = 20_000
     hnsw_m: int = 32

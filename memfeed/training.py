@@ -126,10 +126,14 @@ class Factors:
         vector = np.linalg.solve(a, b)
         return unit(vector)
 
-    def rows_for(self, item_ids: list[str], content: np.ndarray) -> np.ndarray:
-        """Scaled factors for `item_ids`; items the model never saw get factors estimated from `content`."""
+    def rows_for(
+        self, item_ids: list[str], content: np.ndarray, positions: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Scaled factors for `item_ids`; items the model never saw get factors estimated from `content`.
+
+        `positions`: `self.positions(item_ids)` if the caller already has them (the feed needs them twice)."""
         scaled = self.scaled_items()
-        pos = self.positions(item_ids)
+        pos = self.positions(item_ids) if positions is None else positions
         out = np.zeros((len(item_ids), scaled.shape[1]), dtype=np.float32)
         known = pos >= 0
         out[known] = scaled[pos[known]]
@@ -138,9 +142,9 @@ class Factors:
             out[unknown] = (content[unknown] @ self.content_map) / self.scale
         return out
 
-    def new_mask(self, item_ids: list[str]) -> np.ndarray:
+    def new_mask(self, item_ids: list[str], positions: np.ndarray | None = None) -> np.ndarray:
         """True for items without collaborative evidence (unknown to the model, or an all-zero factor row)."""
-        pos = self.positions(item_ids)
+        pos = self.positions(item_ids) if positions is None else positions
         mask = pos < 0
         mask[~mask] = ~self.item_factors[pos[~mask]].any(axis=1)
         return mask

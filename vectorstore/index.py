@@ -216,10 +216,11 @@ class VectorIndex:
                 return self._exact(matrix, k, excluded)
             ef = self._params["ef_search"]
             scores, slots, short = graph.search(matrix, k, ef, graph.slots_for(excluded))
+            keys = graph.slot_keys  # read under the lock: unfiltered slots are always live
             results: list[Hits] = [
-                [(graph.key(s) or "", d) for s, d in zip(row_slots, row_scores, strict=True) if s >= 0]
+                [(keys[s], d) for s, d in zip(row_slots, row_scores, strict=True) if s >= 0]  # type: ignore[misc]
                 for row_slots, row_scores in zip(slots.tolist(), scores.tolist(), strict=True)
-            ]  # `or ""` only satisfies the type checker: unfiltered slots are always live
+            ]
             if short.any():
                 exact = iter(self._exact(matrix[short], k, excluded))
                 results = [next(exact) if redo else hits for hits, redo in zip(results, short, strict=True)]
