@@ -95,7 +95,11 @@ def health_request(rng):  # type: ignore[no-untyped-def]
 def bench_server(
     args: argparse.Namespace, env: dict[str, str], tmp: Path, workers: int, cache: str, warm: np.ndarray
 ) -> dict[str, object]:
-    server_environment = dict(env, MEMFEED_FEED_CACHE_SECONDS=CACHE_SECONDS[cache])
+    server_environment = dict(
+        env,
+        MEMFEED_FEED_CACHE_SECONDS=CACHE_SECONDS[cache],
+        MEMFEED_SERVE_COMPUTE_THREADS=str(args.compute_threads),
+    )
     server = Server(server_environment, tmp / f"server-{workers}-{cache}.log", workers=workers)
     headers = {"X-API-Key": args.key}
     rng = np.random.default_rng(args.seed + workers)
@@ -181,6 +185,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--single-seconds", type=float, default=5.0, help="the 1-connection latency run")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--compute-threads",
+        type=int,
+        default=1,
+        help="MEMFEED_SERVE_COMPUTE_THREADS for the server (1, the default; 0: the libraries' own, one per core)",
+    )
     parser.add_argument("--pool", type=int, default=1000, help="users the cache-on runs draw from")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, models, logs)")
@@ -199,6 +209,7 @@ def main() -> None:
     print(
         f"items={args.items:,} users={args.users:,} events={args.events:,} model={args.model} "
         f"workers={args.workers} cache={args.cache} connections={args.concurrency} {args.seconds:.0f} s each; "
+        f"compute threads {args.compute_threads}; "
         f"{quiet_machine_note()}",
         flush=True,
     )

@@ -23,6 +23,7 @@ from memfeed.cursor import CursorCodec, item_digest
 from memfeed.errors import ItemNotFound
 from memfeed.live_catalog import LiveCatalog
 from memfeed.model_bundle import ServingModel
+from memfeed.neighbours import NeighbourCache
 from memfeed.popularity import ColdEntry, cold_ranking, freshness_many, recent_popularity
 from memfeed.profile import (
     Interaction,
@@ -101,6 +102,8 @@ class FeedService:
         self.stated_preferences: Callable[[str], Sequence[StatedPreference]] = lambda _user: ()
         """The user's stated preferences (their `preference` memories); the runtime wires in the memory store."""
         self.telemetry = Telemetry()
+        self.neighbours = NeighbourCache()
+        """Anchor items' neighbourhoods, shared by every user's pages (memfeed/neighbours.py)."""
 
     @property
     def content_version(self) -> str:
@@ -203,7 +206,7 @@ class FeedService:
                 .order_by(Event.ts.desc(), Event.id.desc())
                 .limit(self.settings.feed_history_events)
             ).all()
-        return [Interaction(r.item_id, r.type, r.value, r.ts) for r in rows]
+        return [Interaction._make(r) for r in rows]  # rows are (item_id, type, value, ts)
 
     def _vectors(self, item_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Vectors from the live index, falling back to the database for withdrawn (unavailable) items."""
@@ -247,6 +250,7 @@ class FeedService:
         self,
         query: FeedQuery,
         signals: UserSignals,
+        anchors: Sequence[str | StatedPreference],
         model: ServingModel | None,
         blocked: set[str],
         n_served: int,
@@ -262,8 +266,9 @@ class FeedService:
         if signals.taste is not None:
             ids.update(i for i, _ in index.search(signals.taste, pool, exclude=blocked))
         if len(signals.anchors):
-            for hits in index.search_many(signals.anchors, max(50, pool // 4), exclude=blocked):
-                ids.update(i for i, _ in hits)
+            ids.update(
+                self.neighbours.unblocked(self.catalog, signals.anchors, anchors, max(50, pool // 4), blocked)
+            )
         if model is not None:
             query_vector = model.hybrid_query(signals.taste, signals.factors)
             if query_vector is not None:
@@ -290,7 +295,7 @@ class FeedService:
         )
         card_of, category = self.catalog.card, query.category
         eligible: dict[str, ItemCard] = {}
-        for c in self._candidates(query, signals, model, blocked, len(served)):
+        for c in self._candidates(query, signals, anchor_ids, model, blocked, len(served)):
             card = card_of(c)
             if (
                 card is not None
