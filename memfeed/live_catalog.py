@@ -85,8 +85,8 @@ class LiveCatalog:
 
         The look-back overlaps the previous one (a write may commit late with an earlier `updated_at`), so
         rows already applied at the same item and vector timestamps are skipped, and an unchanged look-back
-        (row count, newest item and vector timestamps) is not read at all: a quiet catalog costs one aggregate over the
-        `updated_at` index per sync, no index write and no version bump (a bulk-loaded catalog shares one
+        (row count and newest item timestamp, newest vector timestamp) is not read at all: a quiet catalog costs two
+        index-only aggregates per sync, no index write and no version bump (a bulk-loaded catalog shares one
         timestamp, and re-applying it every sync rebuilt the HNSW graph).
         """
         since = self._watermark - SYNC_OVERLAP if self._watermark else None
@@ -97,11 +97,16 @@ class LiveCatalog:
         with database.session() as session:
             changed: list[str] | None = None
             if since is not None:
-                window = session.execute(
-                    select(func.count(), func.max(Item.updated_at), func.max(ItemVector.updated_at))
-                    .outerjoin(ItemVector, vector_join)
-                    .where(Item.updated_at >= since)
-                ).one()
+                # Index-only reads (no join): a join over a bulk-loaded window cost 0.14 s at 100k items,
+                # every sync, on every worker. Any vector written anywhere moves the vectors' max.
+                window = (
+                    *session.execute(
+                        select(func.count(), func.max(Item.updated_at)).where(Item.updated_at >= since)
+                    ).one(),
+                    session.scalar(
+                        select(func.max(ItemVector.updated_at)).where(ItemVector.embedder == self.embedder_id)
+                    ),
+                )
                 if (since, *window) == self._window:
                     return 0  # the same rows at the same newest timestamps: nothing new since the last look
                 stamps = session.execute(
