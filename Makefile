@@ -42,7 +42,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_index_exclusion.py --n 20000 --queries 50
 	$(BIN)/python bench/bench_index_scale.py --sizes 20000,100000 --queries 100 --ef 128
-	$(BIN)/python bench/bench_embed.py --n 300 --repeats 1
+	$(BIN)/python bench/bench_embed.py --n 300 --repeats 2
 	$(BIN)/python bench/bench_retrain.py --quick
 	$(BIN)/python bench/bench_memory_search.py --total 100000 --per-user 10000 --queries 200
 	$(BIN)/python bench/bench_feed_http.py --quick
