@@ -15,7 +15,6 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Table, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -129,7 +128,8 @@ def ingest_events(
     if not candidates:
         return result
 
-    known = _known_items(session, {e.item_id for _, e in candidates})
+    postgres = session.get_bind().dialect.name == "postgresql"  # else SQLite: the two databases we run on
+    known = _known_items(session, {e.item_id for _, e in candidates}, postgres)
     rows: dict[str, dict[str, Any]] = {}
     for index, event in candidates:
         if event.item_id not in known:
@@ -156,31 +156,24 @@ def ingest_events(
     if not rows:
         return result
 
-    _ensure_users(session, {r["user_id"] for r in rows.values()}, now)
-    inserted = _insert_new(session, list(rows.values()))
+    _ensure_users(session, {r["user_id"] for r in rows.values()}, now, postgres)
+    inserted = _insert_new(session, list(rows.values()), postgres)
     result.accepted = len(inserted)
     result.duplicates += len(rows) - len(inserted)
     result.accepted_users = {rows[eid]["user_id"] for eid in inserted}
     return result
 
 
-def _dialect_insert(session: Session, table: Table) -> Any:
-    """INSERT with ON CONFLICT support for the session's database (SQLite and PostgreSQL share the syntax)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return pg_insert(table)
-    if dialect == "sqlite":
-        return sqlite_insert(table)
-    raise RuntimeError(f"unsupported database dialect {dialect!r}")
-
-
-# Core statements on the tables, executed with a list of rows: one cached compilation, batched into
+# SQLite: Core statements on the tables, executed with a list of rows: one cached compilation, batched into
 # multi-row INSERTs by the driver layer (insertmanyvalues), no ORM bulk bookkeeping per row.
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
 USERS: Table = User.__table__  # type: ignore[assignment]
+_SQLITE_INSERT_EVENTS = (
+    sqlite_insert(EVENTS).on_conflict_do_nothing(index_elements=["event_id"]).returning(EVENTS.c.event_id)
+)
+_SQLITE_ENSURE_USERS = sqlite_insert(USERS).on_conflict_do_nothing(index_elements=["user_id"])
 
-
-# On PostgreSQL the batch travels as one array per column through `unnest`, in statements whose text never
+# PostgreSQL: the batch travels as one array per column through `unnest`, in statements whose text never
 # changes. A multi-row VALUES statement (what insertmanyvalues and an expanding IN build) is new text for every
 # batch size, too long for psycopg's query cache, so psycopg re-parsed it in Python on every batch: a third
 # of the server's CPU at 500 events per batch (py-spy; docs/performance.md).
@@ -199,41 +192,31 @@ _PG_ENSURE_USERS = text(
 )
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _naive_utc(ts: datetime) -> datetime:
     """What `UTCDateTime` stores (statements in `text` bypass the column type)."""
     return ts.astimezone(UTC).replace(tzinfo=None)
 
 
-def _known_items(session: Session, item_ids: set[str]) -> set[str]:
-    if _is_postgres(session):
+def _known_items(session: Session, item_ids: set[str], postgres: bool) -> set[str]:
+    if postgres:
         return set(session.connection().execute(_PG_KNOWN_ITEMS, {"ids": list(item_ids)}).scalars())
     return set(session.scalars(select(Item.item_id).where(Item.item_id.in_(item_ids))))
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+def _insert_new(session: Session, rows: list[dict[str, Any]], postgres: bool) -> list[str]:
     """Insert rows whose event_id is new; returns the ids actually inserted (the unique index decides)."""
-    if _is_postgres(session):
-        columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
-        columns["ts"] = [_naive_utc(ts) for ts in columns["ts"]]
-        columns["received_at"] = [_naive_utc(ts) for ts in columns["received_at"]]
-        columns["context"] = [None if c is None else Jsonb(c) for c in columns["context"]]
-        return list(session.connection().execute(_PG_INSERT_EVENTS, columns).scalars())
-    stmt = (
-        _dialect_insert(session, EVENTS)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(EVENTS.c.event_id)
-    )
-    return list(session.connection().execute(stmt, rows).scalars())
+    if not postgres:
+        return list(session.connection().execute(_SQLITE_INSERT_EVENTS, rows).scalars())
+    columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
+    columns["ts"] = [_naive_utc(ts) for ts in columns["ts"]]
+    columns["received_at"] = [_naive_utc(rows[0]["received_at"])] * len(rows)  # one receive time per batch
+    columns["context"] = [None if c is None else Jsonb(c) for c in columns["context"]]
+    return list(session.connection().execute(_PG_INSERT_EVENTS, columns).scalars())
 
 
-def _ensure_users(session: Session, user_ids: set[str], now: datetime) -> None:
-    if _is_postgres(session):
+def _ensure_users(session: Session, user_ids: set[str], now: datetime, postgres: bool) -> None:
+    if postgres:
         session.connection().execute(_PG_ENSURE_USERS, {"ids": sorted(user_ids), "now": _naive_utc(now)})
         return
     values = [{"user_id": u, "traits": {}, "created_at": now, "updated_at": now} for u in sorted(user_ids)]
-    stmt = _dialect_insert(session, USERS).on_conflict_do_nothing(index_elements=["user_id"])
-    session.connection().execute(stmt, values)
+    session.connection().execute(_SQLITE_ENSURE_USERS, values)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeGuard
 
 import numpy as np
 from sqlalchemy import select
@@ -226,7 +227,7 @@ class FeedService:
         extra = np.vstack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
         return found + [r.item_id for r in rows], np.vstack([matrix.reshape(-1, self.catalog.dim), extra])
 
-    def _eligible(self, card: ItemCard | None, query: FeedQuery) -> bool:
+    def _eligible(self, card: ItemCard | None, query: FeedQuery) -> TypeGuard[ItemCard]:
         return (
             card is not None
             and card.available
@@ -293,16 +294,11 @@ class FeedService:
             dim=self.catalog.dim,
             factors=factors,
         )
-        card_of, category = self.catalog.card, query.category
+        card_of = self.catalog.card
         eligible: dict[str, ItemCard] = {}
         for c in self._candidates(query, signals, anchor_ids, model, blocked, len(served)):
             card = card_of(c)
-            if (
-                card is not None
-                and card.available
-                and (category is None or card.category == category)
-                and not (served and item_digest(c) in served)
-            ):
+            if self._eligible(card, query) and not (served and item_digest(c) in served):
                 eligible[c] = card
         found, content = self.catalog.index.get_many(list(eligible))
         self.telemetry.count("feed_candidates", len(found))
