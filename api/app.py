@@ -17,11 +17,11 @@ from api.middleware import RequestContextMiddleware
 from api.ratelimit import RATE_LIMITED_RESPONSES, install_rate_limits, register_rate_limit_metrics
 from api.routers import admin, events, health, items, memories, users
 from memfeed import __version__
-from memfeed.embedding import Embedder
-from memfeed.logs import configure_logging
-from memfeed.ratelimit import build_rate_limiter
+from memfeed.catalog.embedding import Embedder
+from memfeed.platform.logs import configure_logging
+from memfeed.platform.ratelimit import build_rate_limiter
+from memfeed.platform.settings import Settings, get_settings
 from memfeed.runtime import Runtime, build_runtime
-from memfeed.settings import Settings, get_settings
 
 log = logging.getLogger("memfeed")
 

@@ -13,9 +13,9 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
-from memfeed.auth import Caller, Scope
-from memfeed.errors import Unauthorized
-from memfeed.ids import ID_PATTERN
+from memfeed.platform.auth import Caller, Scope
+from memfeed.platform.errors import Unauthorized
+from memfeed.platform.inputs import ID_PATTERN
 from memfeed.runtime import Runtime
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An admin or app key")

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from memfeed.errors import MemfeedError
+from memfeed.platform.errors import MemfeedError
 
 log = logging.getLogger("memfeed.api")
 

@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from memfeed.storage.schema import Run
+from memfeed.platform.storage.schema import Run
 
 access_log = logging.getLogger("memfeed.access")
 

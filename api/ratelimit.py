@@ -22,11 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.deps import AnyCaller, RuntimeDep, bearer
 from api.errors import ApiError
 from api.schemas import ErrorResponse
-from memfeed.auth import Caller
-from memfeed.auth import Scope as KeyScope
-from memfeed.errors import MemfeedError
-from memfeed.ids import ID_PATTERN
-from memfeed.ratelimit import Decision, RateLimiter, RouteClass
+from memfeed.platform.auth import Caller
+from memfeed.platform.auth import Scope as KeyScope
+from memfeed.platform.errors import MemfeedError
+from memfeed.platform.inputs import ID_PATTERN
+from memfeed.platform.ratelimit import Decision, RateLimiter, RouteClass
 from memfeed.runtime import Runtime
 
 _USER_ID = re.compile(ID_PATTERN)

@@ -33,13 +33,13 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memfeed.catalog import embed_missing
-from memfeed.demo_data import DemoItem, generate_demo
-from memfeed.embedding import Embedder, content_hash, item_text, load_embedder
-from memfeed.settings import Settings
-from memfeed.storage import Item, ItemVector, create_database
-from memfeed.storage.db import Database
-from memfeed.storage.migrate import upgrade
+from memfeed.catalog.embedding import Embedder, content_hash, item_text, load_embedder
+from memfeed.catalog.service import embed_missing
+from memfeed.demo.data import DemoItem, generate_demo
+from memfeed.platform.settings import Settings
+from memfeed.platform.storage import Item, ItemVector, create_database
+from memfeed.platform.storage.db import Database
+from memfeed.platform.storage.migrate import upgrade
 
 TARGET_RATIO = 0.9
 

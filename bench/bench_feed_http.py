@@ -54,7 +54,7 @@ from http_load import (  # noqa: E402
     server_env,
 )
 
-from memfeed.storage import Event, create_database  # noqa: E402
+from memfeed.platform.storage import Event, create_database  # noqa: E402
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 25.0

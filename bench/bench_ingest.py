@@ -49,7 +49,7 @@ from http_load import (  # noqa: E402
     server_env,
 )
 
-from memfeed.storage import Event, create_database  # noqa: E402
+from memfeed.platform.storage import Event, create_database  # noqa: E402
 
 TARGET_EVENTS_PER_SECOND = 20_000.0
 TARGET_RATIO = 0.3

@@ -32,13 +32,13 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memfeed.demo_data import generate_demo
-from memfeed.embedding import load_embedder
-from memfeed.memory.store import MemoryStore
-from memfeed.settings import Settings
-from memfeed.storage.db import create_database
-from memfeed.storage.migrate import upgrade
-from memfeed.storage.schema import Memory, MemoryVersion
+from memfeed.catalog.embedding import load_embedder
+from memfeed.demo.data import generate_demo
+from memfeed.memory.service import MemoryStore
+from memfeed.platform.settings import Settings
+from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.migrate import upgrade
+from memfeed.platform.storage.schema import Memory, MemoryVersion
 
 DIM = 384
 CHUNK = 20_000

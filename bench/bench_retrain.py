@@ -10,7 +10,7 @@ stand in for MiniLM embeddings, whose cost bench_embed.py measures) and activity
 per-user topic tastes, timestamps over 8 weeks), writes it into a fresh SQLite database with SQLAlchemy bulk
 inserts (not timed as part of the retrain), then times `load_training_data`, `evaluate` (challenger fit on
 the training split + every ranker over the hold-out), and `publish` (fit on all events, `save_bundle`,
-registry commit and promote). Sub-phases are timed by wrapping the functions `memfeed.retrain` calls, so each
+registry commit and promote). Sub-phases are timed by wrapping the functions `memfeed.training.retrain` calls, so each
 step runs once, exactly as in production. Baseline in the same run: a bare `implicit` ALS fit with library
 defaults (factors=100, iterations=15) on the same confidence matrix; the ratio memfeed fit / bare fit.
 
@@ -44,15 +44,15 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import memfeed.retrain as retrain
-from memfeed.embedding import content_hash
-from memfeed.evaluation import Ranker, Split
-from memfeed.registry import Manifest, ModelRegistry
-from memfeed.settings import Settings
-from memfeed.storage import Event, Item, ItemVector, create_database
-from memfeed.storage.db import Database
-from memfeed.storage.migrate import upgrade
-from memfeed.training import InteractionMatrix
+import memfeed.training.retrain as retrain
+from memfeed.catalog.embedding import content_hash
+from memfeed.model.factors import InteractionMatrix
+from memfeed.platform.settings import Settings
+from memfeed.platform.storage import Event, Item, ItemVector, create_database
+from memfeed.platform.storage.db import Database
+from memfeed.platform.storage.migrate import upgrade
+from memfeed.registry.versions import Manifest, ModelRegistry
+from memfeed.training.evaluation import Ranker, Split
 
 TARGET_SECONDS = 120.0
 DIM = 384
@@ -301,7 +301,7 @@ class Captured:
 
 @contextmanager
 def instrument(clock: Clock, eval_users: int | None, seed: int) -> Iterator[Captured]:
-    """Wrap what memfeed.retrain calls so each step is timed in place (restored on exit)."""
+    """Wrap what memfeed.training.retrain calls so each step is timed in place (restored on exit)."""
     captured = Captured([], [])
     names = ("fit", "temporal_split", "recent_popularity_vector", "fit_factors", "save_bundle")
     original_build = retrain.build_matrix

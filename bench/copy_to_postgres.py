@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from http_load import fresh_database_url  # noqa: E402
 
-from memfeed.storage import create_database  # noqa: E402
-from memfeed.storage.migrate import upgrade  # noqa: E402
+from memfeed.platform.storage import create_database  # noqa: E402
+from memfeed.platform.storage.migrate import upgrade  # noqa: E402
 
 TABLES = ("items", "item_vectors", "users", "events")
 CHUNK = 50_000

@@ -1,6 +1,6 @@
 """What the HTTP benchmarks share: a fresh database, the real server as a subprocess, a load generator.
 
-Not a benchmark itself. The server is `memfeed serve` in its own process group (as tests/test_durability.py
+Not a benchmark itself. The server is `memfeed serve` in its own process group (as tests/system/test_durability.py
 runs it), so its CPU time can be read from /proc and SIGTERM/SIGKILL reach every worker. The load generator
 is a minimal HTTP/1.1 keep-alive client on asyncio streams (fixed concurrency, closed loop): it spends far
 less CPU per request than httpx, which matters because it shares the machine's cores with the server.
@@ -29,8 +29,8 @@ from bench_retrain import Synthetic, make_data, write_database
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
-from memfeed.storage import Event, Item, ItemVector, create_database
-from memfeed.storage.migrate import upgrade
+from memfeed.platform.storage import Event, Item, ItemVector, create_database
+from memfeed.platform.storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMFEED = str(Path(sys.executable).with_name("memfeed"))
@@ -71,8 +71,8 @@ def describe_url(url: str) -> str:
 def real_embedder_id() -> tuple[str, int]:
     """The id (and dim) the server's embedder stores vectors under: vectors written under it are not re-embedded
     at startup (bench_retrain.write_database uses a fake id)."""
-    from memfeed.embedding import load_embedder
-    from memfeed.settings import Settings
+    from memfeed.catalog.embedding import load_embedder
+    from memfeed.platform.settings import Settings
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     embedder = load_embedder(settings.embedding_model, settings.embedding_device)

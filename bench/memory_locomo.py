@@ -32,12 +32,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memfeed.embedding import load_embedder
+from memfeed.catalog.embedding import load_embedder
 from memfeed.memory.records import NewMemory
-from memfeed.memory.store import MemoryStore
-from memfeed.settings import Settings
-from memfeed.storage.db import create_database
-from memfeed.storage.migrate import upgrade
+from memfeed.memory.service import MemoryStore
+from memfeed.platform.settings import Settings
+from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.migrate import upgrade
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}

@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memfeed.settings import Settings  # noqa: E402
-from memfeed.threads import apply_serving_threads  # noqa: E402
+from memfeed.platform.settings import Settings  # noqa: E402
+from memfeed.platform.threads import apply_serving_threads  # noqa: E402
 
 apply_serving_threads(Settings(_env_file=None))  # type: ignore[call-arg]  # as `memfeed serve`, before numpy loads
 
@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 from bench_feed_http import warm_users  # noqa: E402
 from http_load import server_env  # noqa: E402
 
-from memfeed.feed import FeedQuery  # noqa: E402
+from memfeed.feed.service import FeedQuery  # noqa: E402
 from memfeed.runtime import build_runtime  # noqa: E402
 
 

@@ -11,27 +11,27 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from memfeed import catalog as catalog_ops
-from memfeed.auth import ApiKeyVerifier, Caller, TokenVerifier
-from memfeed.cache import LocalCache, build_cache
-from memfeed.catalog import BatchError, ItemEntry, ItemFields, UpsertResult
-from memfeed.cursor import CursorCodec
-from memfeed.embedding import Embedder, load_embedder
-from memfeed.events import IngestResult, ingest_events
-from memfeed.feed import FeedPage, FeedQuery, FeedService
-from memfeed.feed_cache import CachedFeeds
-from memfeed.live_catalog import LiveCatalog
+from memfeed.catalog import service as catalog_ops
+from memfeed.catalog.embedding import Embedder, load_embedder
+from memfeed.catalog.live import LiveCatalog
+from memfeed.catalog.service import BatchError, ItemEntry, ItemFields, UpsertResult
+from memfeed.events.service import IngestResult, ingest_events
+from memfeed.feed.cursor import CursorCodec
+from memfeed.feed.page_cache import CachedFeeds
+from memfeed.feed.service import FeedPage, FeedQuery, FeedService
 from memfeed.memory import MemoryStore
 from memfeed.memory.preferences import stated_preferences
-from memfeed.model_watcher import ModelWatcher
-from memfeed.privacy import ErasureReport, PrivacyService, UserExport
-from memfeed.registry import ModelRegistry
-from memfeed.settings import Settings
-from memfeed.signing import jwt_secret, server_secret
-from memfeed.storage.db import Database, create_database
-from memfeed.storage.schema import Item, User
-from memfeed.storage.types import utcnow
-from memfeed.telemetry import Telemetry
+from memfeed.platform.auth import ApiKeyVerifier, Caller, TokenVerifier
+from memfeed.platform.cache import LocalCache, build_cache
+from memfeed.platform.settings import Settings
+from memfeed.platform.signing import jwt_secret, server_secret
+from memfeed.platform.storage.db import Database, create_database
+from memfeed.platform.storage.schema import Item, User
+from memfeed.platform.storage.types import utcnow
+from memfeed.platform.telemetry import Telemetry
+from memfeed.privacy.service import ErasureReport, PrivacyService, UserExport
+from memfeed.registry.versions import ModelRegistry
+from memfeed.registry.watcher import ModelWatcher
 from vectorstore import VectorIndex
 
 log = logging.getLogger("memfeed")

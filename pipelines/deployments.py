@@ -10,7 +10,7 @@ from typing import Any
 
 from prefect import serve
 
-from memfeed.settings import Settings
+from memfeed.platform.settings import Settings
 from pipelines.flows import embed_items_flow, purge_flow, retrain_flow
 
 

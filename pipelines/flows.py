@@ -12,11 +12,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from memfeed.catalog import embed_missing
-from memfeed.embedding import load_embedder
-from memfeed.memory.store import purge_expired_memories
-from memfeed.registry import ModelRegistry
-from memfeed.retrain import (
+from memfeed.catalog.embedding import load_embedder
+from memfeed.catalog.service import embed_missing
+from memfeed.memory.service import purge_expired_memories
+from memfeed.platform.settings import Settings, get_settings
+from memfeed.platform.storage.db import create_database
+from memfeed.registry.versions import ModelRegistry
+from memfeed.training.retrain import (
     Decision,
     Evaluation,
     PromoteMode,
@@ -28,9 +30,7 @@ from memfeed.retrain import (
     publish,
     train_params,
 )
-from memfeed.runs import retrain_lock
-from memfeed.settings import Settings, get_settings
-from memfeed.storage.db import create_database
+from memfeed.training.runs import retrain_lock
 
 
 @dataclass

@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tune import replace_settings, training_side  # noqa: E402
 
-from memfeed.embedding import load_embedder  # noqa: E402
-from memfeed.evaluation import ndcg_at_k, recall_at_k, temporal_split  # noqa: E402
-from memfeed.offline import hybrid_scorer, recent_popularity_vector  # noqa: E402
-from memfeed.retrain import fit, load_training_data, profile_settings, rank_weights, train_params  # noqa: E402
-from memfeed.settings import get_settings  # noqa: E402
-from memfeed.storage.db import create_database  # noqa: E402
+from memfeed.catalog.embedding import load_embedder  # noqa: E402
+from memfeed.platform.settings import get_settings  # noqa: E402
+from memfeed.platform.storage.db import create_database  # noqa: E402
+from memfeed.training.evaluation import ndcg_at_k, recall_at_k, temporal_split  # noqa: E402
+from memfeed.training.offline import hybrid_scorer, recent_popularity_vector  # noqa: E402
+from memfeed.training.retrain import fit, load_training_data, profile_settings, rank_weights, train_params  # noqa: E402
 
 K = 10
 BONUSES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 10.0)

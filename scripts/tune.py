@@ -23,11 +23,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memfeed.embedding import load_embedder  # noqa: E402
-from memfeed.evaluation import temporal_split  # noqa: E402
-from memfeed.retrain import TrainingData, evaluate, load_training_data, train_params  # noqa: E402
-from memfeed.settings import Settings, get_settings  # noqa: E402
-from memfeed.storage.db import create_database  # noqa: E402
+from memfeed.catalog.embedding import load_embedder  # noqa: E402
+from memfeed.platform.settings import Settings, get_settings  # noqa: E402
+from memfeed.platform.storage.db import create_database  # noqa: E402
+from memfeed.training.evaluation import temporal_split  # noqa: E402
+from memfeed.training.retrain import TrainingData, evaluate, load_training_data, train_params  # noqa: E402
 
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "quick": {
@@ -112,7 +112,7 @@ def main() -> None:
     chosen = {k: best[k] for k in grid}
     print(f"best on validation: {chosen} (NDCG@10 {best['val_ndcg@10']:.4f})", flush=True)
 
-    from memfeed.eval_report import run_eval
+    from memfeed.training.reports import run_eval
 
     report = run_eval(data, replace_settings(base, **chosen), 10)
     print(report.markdown())

@@ -19,16 +19,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from api.app import create_app
-from memfeed.auth import create_api_key, issue_token
-from memfeed.embedding import Embedder, load_embedder
+from memfeed.catalog.embedding import Embedder, load_embedder
+from memfeed.platform.auth import create_api_key, issue_token
+from memfeed.platform.settings import Settings
+from memfeed.platform.signing import jwt_secret
+from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.migrate import upgrade
 from memfeed.runtime import build_runtime
-from memfeed.settings import Settings
-from memfeed.signing import jwt_secret
-from memfeed.storage.db import create_database
-from memfeed.storage.migrate import upgrade
 
 if TYPE_CHECKING:
-    from memfeed.demo_data import DemoDataset
+    from memfeed.demo.data import DemoDataset
 
 POSTGRES_URL = os.environ.get("MEMFEED_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("MEMFEED_TEST_REDIS_URL")
@@ -164,8 +164,8 @@ def api_factory(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Ap
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Path, DemoDataset]:
     """The generated demo data seeded once into a SQLite file through the real code; tests copy the file."""
-    from memfeed.demo import seed_demo
-    from memfeed.demo_data import generate_demo
+    from memfeed.demo.data import generate_demo
+    from memfeed.demo.seed import seed_demo
 
     directory = tmp_path_factory.mktemp("demo-template")
     settings = migrated(make_settings(directory, database_url_for("sqlite", directory)))
@@ -272,8 +272,8 @@ def prefect_harness() -> Iterator[None]:
 @contextmanager
 def memfeed_env(settings: Settings) -> Iterator[None]:
     """Point `get_settings()` (what flows and the CLI read) at these settings for the duration."""
-    from memfeed.launch import settings_env
-    from memfeed.settings import get_settings
+    from memfeed.platform.settings import get_settings
+    from memfeed.training.launch import settings_env
 
     patch = pytest.MonkeyPatch()
     for name, value in settings_env(settings).items():
@@ -312,7 +312,7 @@ def copy_trained(trained: TrainedDemo, target: Path) -> Path:
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A working directory whose settings (read by the CLI through `get_settings`) point inside tmp_path."""
-    from memfeed.settings import get_settings
+    from memfeed.platform.settings import get_settings
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MEMFEED_VAR_DIR", str(tmp_path / "var"))

@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from api.deps import AdminCaller, RuntimeDep
 from api.schemas import errors
-from memfeed.launch import start_retrain_process
-from memfeed.registry import Manifest
-from memfeed.retrain import PromoteMode
-from memfeed.runs import RetrainBusy, active_run, create_run, get_run, retrain_running, update_run
+from memfeed.registry.versions import Manifest
+from memfeed.training.launch import start_retrain_process
+from memfeed.training.retrain import PromoteMode
+from memfeed.training.runs import RetrainBusy, active_run, create_run, get_run, retrain_running, update_run
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

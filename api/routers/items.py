@@ -17,8 +17,8 @@ from api.schemas import (
     SimilarOut,
     errors,
 )
-from memfeed.ids import ID_PATTERN
-from memfeed.storage.schema import Item
+from memfeed.platform.inputs import ID_PATTERN
+from memfeed.platform.storage.schema import Item
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 

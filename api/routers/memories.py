@@ -22,10 +22,10 @@ from api.schemas import (
     MemoryWriteOut,
     errors,
 )
-from memfeed.ids import ID_PATTERN, MAX_JSON_DEPTH, InputTime
 from memfeed.memory import MemoryPatch, MemoryRecord, NewMemory
 from memfeed.memory.records import KIND_PATTERN, MAX_TEXT_CHARS
-from memfeed.memory.store import MAX_K, MAX_PAGE
+from memfeed.memory.service import MAX_K, MAX_PAGE
+from memfeed.platform.inputs import ID_PATTERN, MAX_JSON_DEPTH, InputTime
 
 router = APIRouter(prefix="/v1/users/{user_id}/memories", tags=["memories"])
 

@@ -22,9 +22,9 @@ from api.schemas import (
     UserOut,
     errors,
 )
-from memfeed.feed import FeedQuery
-from memfeed.ids import ID_PATTERN
-from memfeed.privacy import UserExport
+from memfeed.feed.service import FeedQuery
+from memfeed.platform.inputs import ID_PATTERN
+from memfeed.privacy.service import UserExport
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 

@@ -16,7 +16,7 @@ from memfeed.memory.records import (
     SearchHit,
     SearchMode,
 )
-from memfeed.memory.store import MemoryStore
+from memfeed.memory.service import MemoryStore
 
 __all__ = [
     "AddResult",

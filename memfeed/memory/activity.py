@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memfeed.memory.lexical import Bm25Index
-from memfeed.storage.schema import Event, Item, ItemVector
+from memfeed.platform.storage.schema import Event, Item, ItemVector
 
 VERBS = {
     "view": "viewed",

@@ -3,7 +3,7 @@
 MiniLM rates a contradiction ("I love horror films" / "I don't like horror films", 0.83) and a changed
 number ("I have two kids" / "I have three kids", 0.93) as close as a paraphrase, so a cosine threshold alone
 would overwrite facts. Two guards run first: polarity (exactly one side carries a negation or aversion cue)
-and quantities (the numbers differ). The threshold and the labelled pairs are in tests/test_memory.py.
+and quantities (the numbers differ). The threshold and the labelled pairs are in tests/memory/test_memory.py.
 """
 
 from __future__ import annotations

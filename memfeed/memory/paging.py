@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from memfeed.cursor import SignedJson
-from memfeed.errors import InvalidCursor
+from memfeed.feed.cursor import SignedJson
+from memfeed.platform.errors import InvalidCursor
 
 
 class KeysetCodec:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from memfeed.feed.profile import StatedPreference
 from memfeed.memory.dedup import is_negative
-from memfeed.memory.store import MemoryStore
-from memfeed.memory.vectors import epoch
-from memfeed.profile import StatedPreference
-from memfeed.storage.types import utcnow
+from memfeed.memory.service import MemoryStore
+from memfeed.memory.snapshots import epoch
+from memfeed.platform.storage.types import utcnow
 
 PREFERENCE_KIND = "preference"
 MAX_STATED = 32

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from memfeed.errors import InvalidInput
+from memfeed.platform.errors import InvalidInput
 
 MAX_TEXT_CHARS = 4000
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"

@@ -1,100 +1,140 @@
-"""Ranking of one user's candidates: dense and lexical scores fused, then a small recency boost.
-
-Pure functions over numpy arrays, parameters in `FusionParams` (from settings), so the LoCoMo evaluation can
-compare dense-only, lexical-only and hybrid, and tune the fusion, without touching the store.
+"""A search over one user's snapshot (and optionally their activity): filters as numpy masks, scoring,
+fusion, top-k. No I/O: the store hands in what it loaded, so this is the benchmarked hot path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 
-from memfeed.memory.records import SearchMode
-from memfeed.settings import Settings
-
-SECONDS_PER_DAY = 86400.0
+from memfeed.memory.activity import Activity
+from memfeed.memory.fusion import FusionParams, fuse, recency_boost, top_k
+from memfeed.memory.records import ACTIVITY_KIND, SearchHit, SearchMode
+from memfeed.memory.snapshots import UserMemories
 
 
 @dataclass(frozen=True)
-class FusionParams:
-    fusion: Literal["rrf", "blend"] = "blend"
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    recency_weight: float = 0.1
-    half_life_days: float = 30.0
+class SearchFilters:
+    """All given conditions must hold. `since`/`until` bound occurred_at (inclusive); `metadata` values must
+    equal the memory's. A kind other than "activity", a session or a metadata filter leaves activity out."""
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> FusionParams:
-        return cls(
-            fusion=settings.memory_fusion,
-            rrf_k=settings.memory_rrf_k,
-            dense_weight=settings.memory_dense_weight,
-            lexical_weight=settings.memory_lexical_weight,
-            recency_weight=settings.memory_recency_weight,
-            half_life_days=settings.memory_recency_half_life_days,
+    kind: str | None = None
+    session_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def allows_memories(self) -> bool:
+        return self.kind != ACTIVITY_KIND
+
+    @property
+    def allows_activity(self) -> bool:
+        return self.kind in (None, ACTIVITY_KIND) and self.session_id is None and not self.metadata
+
+
+def _time_mask(times: np.ndarray, filters: SearchFilters) -> np.ndarray:
+    mask = np.ones(len(times), dtype=bool)
+    if filters.since is not None:
+        mask &= times >= filters.since.timestamp()
+    if filters.until is not None:
+        mask &= times <= filters.until.timestamp()
+    return mask
+
+
+def memory_mask(memories: UserMemories, filters: SearchFilters, now: float) -> np.ndarray:
+    """Live memories passing every filter."""
+    if not filters.allows_memories or not len(memories):
+        return np.zeros(len(memories), dtype=bool)
+    mask = memories.live(now) & _time_mask(memories.occurred, filters)
+    if filters.kind is not None:
+        mask &= memories.kinds == filters.kind
+    if filters.session_id is not None:
+        mask &= memories.sessions == filters.session_id
+    for key, value in filters.metadata.items():
+        matching = np.zeros(len(memories), dtype=bool)
+        matching[memories.rows_with(key, value)] = True
+        mask &= matching
+    return mask
+
+
+def search_user(
+    memories: UserMemories,
+    activity: Activity | None,
+    query_text: str,
+    query_vector: np.ndarray | None,
+    *,
+    k: int,
+    filters: SearchFilters,
+    mode: SearchMode,
+    params: FusionParams,
+    now: datetime,
+) -> list[SearchHit]:
+    """The k best memories (and activity entries) for the query, best first."""
+    now_ts = now.timestamp()
+    mem_idx = np.flatnonzero(memory_mask(memories, filters, now_ts))
+    act_idx = np.zeros(0, dtype=np.int64)
+    if activity is not None and len(activity) and filters.allows_activity:
+        act_idx = np.flatnonzero(_time_mask(activity.occurred, filters))
+    if not len(mem_idx) and not len(act_idx):
+        return []
+
+    dense_parts: list[np.ndarray] = []
+    lexical_parts: list[np.ndarray] = []
+    occurred_parts: list[np.ndarray] = []
+    sources: list[tuple[Any, np.ndarray]] = [(memories, mem_idx)]
+    if len(act_idx):
+        sources.append((activity, act_idx))
+    for source, idx in sources:
+        if query_vector is not None and mode != "lexical":
+            dense_parts.append((source.matrix @ query_vector)[idx])
+        else:
+            dense_parts.append(np.zeros(len(idx), dtype=np.float32))
+        lexical_parts.append(
+            source.lexical.scores(query_text)[idx] if mode != "dense" else np.zeros(len(idx))
         )
+        occurred_parts.append(source.occurred[idx])
 
+    dense = np.concatenate(dense_parts).astype(np.float64)
+    lexical = np.concatenate(lexical_parts).astype(np.float64)
+    score, eligible = fuse(dense, lexical, mode, params)
+    score = score * recency_boost(np.concatenate(occurred_parts), now_ts, params)
+    best = top_k(score, eligible, k)
 
-RRF_DEPTH = 200
-"""Each list contributes its best RRF_DEPTH candidates (the rest add 1/(k + inf) = 0): a partial sort."""
-
-
-def ranks(scores: np.ndarray, present: np.ndarray, depth: int = RRF_DEPTH) -> np.ndarray:
-    """1-based rank of each candidate by descending score among those `present`, for the best `depth`;
-    inf for the others."""
-    out = np.full(len(scores), np.inf)
-    idx = np.flatnonzero(present)
-    if len(idx) > depth:
-        idx = idx[np.argpartition(-scores[idx], depth - 1)[:depth]]
-    order = idx[np.lexsort((idx, -scores[idx]))]
-    out[order] = np.arange(1, len(order) + 1)
-    return out
-
-
-def fuse(
-    dense: np.ndarray, lexical: np.ndarray, mode: SearchMode, params: FusionParams
-) -> tuple[np.ndarray, np.ndarray]:
-    """(fused score, eligible mask) per candidate. Scores are in [0, 1]: 1 is first on every list used.
-
-    rrf: sum of weight / (k + rank) over the lists, divided by its maximum. blend: weighted mean of the
-    cosine (clipped at 0) and of BM25 divided by the query's best BM25. Lexical-only mode keeps only
-    candidates sharing a term with the query; the others keep every candidate.
-    """
-    has_terms = lexical > 0
-    w_dense = params.dense_weight if mode != "lexical" else 0.0
-    w_lex = params.lexical_weight if mode != "dense" else 0.0
-    eligible = has_terms if mode == "lexical" else np.ones(len(dense), dtype=bool)
-    total = (w_dense + w_lex) or 1.0
-    if params.fusion == "blend":
-        top = float(lexical.max()) if len(lexical) else 0.0
-        lex_norm = lexical / top if top > 0 else np.zeros_like(lexical)
-        score = (w_dense * np.clip(dense, 0.0, 1.0) + w_lex * lex_norm) / total
-        return score.astype(np.float64), eligible
-    k = float(params.rrf_k)
-    score = np.zeros(len(dense))
-    if w_dense:
-        score += w_dense / (k + ranks(dense, eligible))
-    if w_lex:
-        score += w_lex / (k + ranks(lexical, has_terms & eligible))
-    return score * (k + 1.0) / total, eligible
-
-
-def recency_boost(occurred: np.ndarray, now: float, params: FusionParams) -> np.ndarray:
-    """(1 + weight * 0.5 ** (age / half-life)) / (1 + weight): 1 for what just happened, down to
-    1 / (1 + weight) for the very old, so a fused score stays in [0, 1]."""
-    weight = max(params.recency_weight, 0.0)
-    age_days = np.maximum(now - occurred, 0.0) / SECONDS_PER_DAY
-    decay = np.exp2(-age_days / max(params.half_life_days, 1e-9))
-    return (1.0 + weight * decay) / (1.0 + weight)
-
-
-def top_k(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best eligible candidates, best first (ties by index, so results are stable)."""
-    idx = np.flatnonzero(eligible)
-    if len(idx) > k:
-        part = np.argpartition(-scores[idx], k - 1)[:k]
-        idx = idx[part]
-    return idx[np.lexsort((idx, -scores[idx]))]
+    hits: list[SearchHit] = []
+    n_mem = len(mem_idx)
+    for position in best:
+        value = round(float(score[position]), 6)
+        if position < n_mem:
+            i = int(mem_idx[position])
+            hits.append(
+                SearchHit(
+                    memory_id=memories.ids[i],
+                    text=memories.texts[i],
+                    kind=str(memories.kinds[i]),
+                    score=value,
+                    created_at=memories.created_at[i],
+                    occurred_at=memories.occurred_at[i],
+                    session_id=memories.sessions[i],
+                    metadata=memories.metadata[i],
+                )
+            )
+        else:
+            assert activity is not None
+            j = int(act_idx[position - n_mem])
+            hits.append(
+                SearchHit(
+                    memory_id=None,
+                    text=activity.texts[j],
+                    kind=ACTIVITY_KIND,
+                    score=value,
+                    created_at=activity.times[j],
+                    occurred_at=activity.times[j],
+                    session_id=None,
+                    metadata={"item_id": activity.item_ids[j], "event_type": activity.types[j]},
+                )
+            )
+    return hits

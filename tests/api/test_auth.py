@@ -9,8 +9,8 @@ import time
 import jwt
 import pytest
 
-from memfeed.auth import create_api_key, revoke_api_key
-from memfeed.storage.db import create_database
+from memfeed.platform.auth import create_api_key, revoke_api_key
+from memfeed.platform.storage.db import create_database
 from tests.conftest import Api, topic_items
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from memfeed.logs import JsonFormatter
+from memfeed.platform.logs import JsonFormatter
 from tests.conftest import Api, topic_items
 
 

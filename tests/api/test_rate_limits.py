@@ -15,7 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.ratelimit import route_class
-from memfeed.ratelimit import RouteClass, build_rate_limiter
+from memfeed.platform.ratelimit import RouteClass, build_rate_limiter
 from tests.conftest import Api
 from tests.test_ratelimit import FakeClock
 
@@ -297,7 +297,9 @@ def test_requests_are_served_when_redis_is_down(
         rate_limit_memory_user_per_minute=6,
         rate_limit_memory_user_burst=1,
     )
-    logger = logging.getLogger("memfeed.ratelimit")  # the app's logging config does not propagate to caplog
+    logger = logging.getLogger(
+        "memfeed.platform.ratelimit"
+    )  # the app's logging config does not propagate to caplog
     logger.addHandler(caplog.handler)
     try:
         answers = [api.client.get(memories("alice"), headers=api.as_user("alice")) for _ in range(5)]

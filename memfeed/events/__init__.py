@@ -1,0 +1,1 @@
+"""User activity: the event vocabulary and its weights, validation, and idempotent ingest."""
