@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from api.ratelimit import route_class
 from memfeed.platform.ratelimit import RouteClass, build_rate_limiter
 from tests.conftest import Api
-from tests.test_ratelimit import FakeClock
+from tests.platform.test_ratelimit import FakeClock
 
 REDIS_URL = os.environ.get("MEMFEED_TEST_REDIS_URL")
 

@@ -36,7 +36,7 @@ from memfeed.platform.auth import issue_token
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.schema import Base, Event
 from tests.conftest import POSTGRES_URL, REDIS_URL, TrainedDemo, copy_trained, reset_postgres
-from tests.test_durability import MEMFEED, free_port
+from tests.system.test_durability import MEMFEED, free_port
 
 pytestmark = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.test_feed import likes
+from tests.api.routes.test_feed import likes
 from tests.api.test_observability import scrape, value
 from tests.conftest import Api, topic_items
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from memfeed.demo.data import DemoDataset
-from tests.api.test_feed import category_of, likes
+from tests.api.routes.test_feed import category_of, likes
 from tests.conftest import Api
 
 
