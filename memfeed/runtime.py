@@ -8,14 +8,14 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
 from memfeed.catalog import service as catalog_ops
 from memfeed.catalog.embedding import Embedder, load_embedder
 from memfeed.catalog.live import LiveCatalog
 from memfeed.catalog.service import BatchError, ItemEntry, ItemFields, UpsertResult
-from memfeed.events.service import IngestResult, ingest_events
+from memfeed.events.records import IngestResult
+from memfeed.events.service import EventService
 from memfeed.feed.cursor import CursorCodec
 from memfeed.feed.page_cache import CachedFeeds
 from memfeed.feed.service import FeedPage, FeedQuery, FeedService
@@ -108,18 +108,9 @@ class Runtime:
             return user, created
 
     def ingest(self, raw_events: Sequence[Any], *, only_user: str | None = None) -> IngestResult:
-        allow = (lambda u: u == only_user) if only_user is not None else None
-        with self.database.session() as session:
-            result = ingest_events(
-                session,
-                raw_events,
-                future_tolerance=timedelta(seconds=self.settings.future_tolerance_seconds),
-                allow_user=allow,
-            )
-        self.telemetry.count("events", result.accepted, outcome="accepted")
-        self.telemetry.count("events", result.duplicates, outcome="duplicate")
-        self.telemetry.count("events", len(result.rejected), outcome="rejected")
-        return result
+        return EventService(self.database, self.settings, self.telemetry).ingest(
+            raw_events, only_user=only_user
+        )
 
     def feed(self, query: FeedQuery) -> FeedPage:
         return self.feed_cache.feed(query) if self.feed_cache is not None else self.feeds.feed(query)

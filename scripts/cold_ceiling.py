@@ -26,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune import replace_settings, training_side  # noqa: E402
 
 from memfeed.catalog.embedding import load_embedder  # noqa: E402
+from memfeed.feed.ranking import serving_weights  # noqa: E402
 from memfeed.platform.settings import get_settings  # noqa: E402
 from memfeed.platform.storage.db import create_database  # noqa: E402
 from memfeed.training.evaluation import ndcg_at_k, recall_at_k, temporal_split  # noqa: E402
 from memfeed.training.offline import hybrid_scorer, recent_popularity_vector  # noqa: E402
-from memfeed.training.retrain import fit, load_training_data, profile_settings, rank_weights, train_params  # noqa: E402
+from memfeed.training.retrain import fit, load_training_data, profile_settings, train_params  # noqa: E402
 
 K = 10
 BONUSES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 10.0)
@@ -61,7 +62,7 @@ def main() -> None:
     )
     profile = profile_settings(split, data.catalog, settings)
     scorer = hybrid_scorer(
-        data.catalog, factors, popularity, rank_weights(settings, params.cf_weight), profile, split.cut
+        data.catalog, factors, popularity, serving_weights(settings, params.cf_weight), profile, split.cut
     )
     ids = data.catalog.item_ids
     trained = {it.item_id for _, it in events}

@@ -8,24 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from memfeed.catalog.service import ItemCard
-from memfeed.feed.profile import decay
-from memfeed.platform.storage.schema import Event
-
-NEGATIVE_TYPES = ("skip", "hide", "dislike")
+from memfeed.events.repository import EventRepository
+from memfeed.events.weights import decay
 
 
-def recent_popularity(session: Session, now: datetime, window_days: float) -> dict[str, float]:
+def recent_popularity(events: EventRepository, now: datetime, window_days: float) -> dict[str, float]:
     """Distinct engaged users per item over the window, log-scaled to 0..1 (1 = the most popular item)."""
-    since = now - timedelta(days=window_days)
-    rows = session.execute(
-        select(Event.item_id, func.count(func.distinct(Event.user_id)))
-        .where(Event.ts >= since, Event.type.not_in(NEGATIVE_TYPES))
-        .group_by(Event.item_id)
-    ).all()
+    rows = events.engaged_users(now - timedelta(days=window_days))
     if not rows:
         return {}
     top = math.log1p(max(count for _, count in rows))

@@ -5,62 +5,15 @@ Pure functions over numpy; the caller supplies interactions and the item vectors
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 import numpy as np
 
+from memfeed.events.records import Interaction
+from memfeed.events.weights import PAST_TENSE, decay, event_weight
 from memfeed.feed.ranking import UserSignals
-
-BASE_WEIGHTS: dict[str, float] = {
-    "view": 0.3,
-    "click": 0.6,
-    "like": 1.0,
-    "save": 1.0,
-    "share": 1.2,
-    "purchase": 1.5,
-    "skip": -0.3,
-    "hide": -1.0,
-    "dislike": -1.0,
-}
-"""How much one event says about taste; negative types push the profile away from the item."""
-
-VERBS: dict[str, str] = {
-    "like": "liked",
-    "save": "saved",
-    "share": "shared",
-    "purchase": "bought",
-    "rating": "rated",
-    "dwell": "read",
-    "click": "opened",
-    "view": "viewed",
-}
-
-
-def event_weight(event_type: str, value: float | None) -> float:
-    """Signed strength of one event; dwell scales with seconds (saturating), rating is centred on 3/5."""
-    if event_type == "dwell":
-        seconds = max(value or 0.0, 0.0)
-        return 0.2 + 0.8 * min(seconds / 60.0, 1.0)
-    if event_type == "rating":
-        return ((value if value is not None else 3.0) - 3.0) / 2.0
-    return BASE_WEIGHTS.get(event_type, 0.0)
-
-
-def decay(age_days: float, half_life_days: float) -> float:
-    return math.pow(0.5, max(age_days, 0.0) / half_life_days) if half_life_days > 0 else 1.0
-
-
-class Interaction(NamedTuple):
-    """One event as taste sees it (a tuple: a feed reads up to 500 per page, and retrain millions)."""
-
-    item_id: str
-    type: str
-    value: float | None
-    ts: datetime
 
 
 @dataclass(frozen=True)
@@ -100,7 +53,7 @@ def item_weights(
         w = event_weight(it.type, it.value) * decay((now - it.ts).total_seconds() / 86400.0, half_life_days)
         weights[it.item_id] = weights.get(it.item_id, 0.0) + w
         if w > 0 and w > verbs.get(it.item_id, (0.0, ""))[0]:
-            verbs[it.item_id] = (w, VERBS.get(it.type, "engaged with"))
+            verbs[it.item_id] = (w, PAST_TENSE.get(it.type, "engaged with"))
     return weights, {k: v for k, (_, v) in verbs.items()}
 
 

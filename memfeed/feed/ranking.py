@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memfeed.platform.settings import Settings
+
 
 @dataclass(frozen=True)
 class RankWeights:
@@ -26,6 +28,25 @@ class RankWeights:
     negative_weight: float = 0.5
     popularity_weight: float = 0.4
     freshness_weight: float = 0.3
+
+
+def serving_weights(settings: Settings, cf_weight: float) -> RankWeights:
+    """The weights the feed serves with: the model's collaborative share, the configured priors. Retrain
+    evaluates with these too, so what is measured is what is served."""
+    return RankWeights(
+        cf_weight=cf_weight,
+        negative_weight=settings.feed_negative_weight,
+        popularity_weight=settings.feed_popularity_weight,
+        freshness_weight=settings.feed_freshness_weight,
+    )
+
+
+def freshness_half_life(settings: Settings, learned_days: float | None) -> float:
+    """Days for freshness to halve: configured, else learned from engagement ages (by the model), else the
+    default."""
+    if settings.feed_freshness_days is not None:
+        return settings.feed_freshness_days
+    return float(learned_days) if learned_days else settings.default_freshness_days
 
 
 @dataclass

@@ -21,23 +21,25 @@ from sqlalchemy import select
 
 from memfeed.catalog.live import LiveCatalog
 from memfeed.catalog.service import ItemCard
+from memfeed.events.records import Interaction
+from memfeed.events.repository import EventRepository
 from memfeed.feed.cursor import CursorCodec, item_digest
 from memfeed.feed.neighbours import NeighbourCache
 from memfeed.feed.popularity import ColdEntry, cold_ranking, freshness_many, recent_popularity
-from memfeed.feed.profile import (
-    Interaction,
-    Profile,
-    StatedPreference,
-    build_profile,
-    item_weights,
-    user_signals,
+from memfeed.feed.profile import Profile, StatedPreference, build_profile, item_weights, user_signals
+from memfeed.feed.ranking import (
+    RankWeights,
+    UserSignals,
+    freshness_half_life,
+    score_candidates,
+    serving_weights,
+    top_k,
 )
-from memfeed.feed.ranking import RankWeights, UserSignals, score_candidates, top_k
 from memfeed.model.bundle import ServingModel
 from memfeed.platform.errors import ItemNotFound
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import Event, ItemVector
+from memfeed.platform.storage.schema import ItemVector
 from memfeed.platform.storage.types import utcnow
 from memfeed.platform.telemetry import Telemetry
 
@@ -88,6 +90,7 @@ class FeedService:
         self, database: Database, catalog: LiveCatalog, settings: Settings, codec: CursorCodec
     ) -> None:
         self.database = database
+        self.events = EventRepository(database)
         self.catalog = catalog
         self.settings = settings
         self.codec = codec
@@ -136,10 +139,9 @@ class FeedService:
         try:
             now = utcnow()
             if stale_popularity:
-                with self.database.session() as session:
-                    self._popularity = recent_popularity(
-                        session, now, self.settings.feed_popularity_window_days
-                    )
+                self._popularity = recent_popularity(
+                    self.events, now, self.settings.feed_popularity_window_days
+                )
                 self._popularity_at = clock
             self._cold_version = self.catalog.version
             self._cold = cold_ranking(
@@ -199,15 +201,7 @@ class FeedService:
         return model.factors.fold_in(weights)
 
     def _interactions(self, user_id: str) -> list[Interaction]:
-        """The user's latest events, newest first (a plain connection: no ORM session for a read)."""
-        with self.database.engine.connect() as connection:
-            rows = connection.execute(
-                select(Event.item_id, Event.type, Event.value, Event.ts)
-                .where(Event.user_id == user_id)
-                .order_by(Event.ts.desc(), Event.id.desc())
-                .limit(self.settings.feed_history_events)
-            ).all()
-        return [Interaction._make(r) for r in rows]  # rows are (item_id, type, value, ts)
+        return self.events.latest_interactions(user_id, self.settings.feed_history_events)
 
     def _vectors(self, item_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Vectors from the live index, falling back to the database for withdrawn (unavailable) items."""
@@ -333,20 +327,10 @@ class FeedService:
         return page
 
     def freshness_days(self, model: ServingModel | None) -> float:
-        """Configured half-life, else the one the model learned from engagement ages, else the default."""
-        if self.settings.feed_freshness_days is not None:
-            return self.settings.feed_freshness_days
-        if model is not None and model.freshness_days:
-            return float(model.freshness_days)
-        return self.settings.default_freshness_days
+        return freshness_half_life(self.settings, model.freshness_days if model else None)
 
     def rank_weights(self, model: ServingModel | None) -> RankWeights:
-        return RankWeights(
-            cf_weight=model.params.cf_weight if model else 0.0,
-            negative_weight=self.settings.feed_negative_weight,
-            popularity_weight=self.settings.feed_popularity_weight,
-            freshness_weight=self.settings.feed_freshness_weight,
-        )
+        return serving_weights(self.settings, model.params.cf_weight if model else 0.0)
 
     # --- similar items --------------------------------------------------------------------------
 

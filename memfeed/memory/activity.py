@@ -10,23 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from memfeed.events.repository import EventRepository
+from memfeed.events.weights import PAST_TENSE
 from memfeed.memory.lexical import Bm25Index
-from memfeed.platform.storage.schema import Event, Item, ItemVector
-
-VERBS = {
-    "view": "viewed",
-    "click": "opened",
-    "like": "liked",
-    "dislike": "disliked",
-    "save": "saved",
-    "share": "shared",
-    "purchase": "bought",
-    "hide": "hid",
-    "skip": "skipped",
-}
 
 
 def render_event(event_type: str, value: float | None, title: str, when: datetime) -> str:
@@ -38,7 +25,7 @@ def render_event(event_type: str, value: float | None, title: str, when: datetim
     if event_type == "dwell":
         seconds = 0 if value is None else round(value)
         return f"spent {seconds}s on '{title}' on {day}"
-    return f"{VERBS.get(event_type, event_type)} '{title}' on {day}"
+    return f"{PAST_TENSE.get(event_type, event_type)} '{title}' on {day}"
 
 
 @dataclass(frozen=True)
@@ -57,16 +44,9 @@ class Activity:
         return len(self.texts)
 
 
-def load_activity(session: Session, user_id: str, limit: int, embedder_id: str, dim: int) -> Activity:
+def load_activity(events: EventRepository, user_id: str, limit: int, embedder_id: str, dim: int) -> Activity:
     """The user's latest `limit` events with item titles and content vectors, in one query."""
-    rows = session.execute(
-        select(Event.type, Event.value, Event.ts, Event.item_id, Item.title, ItemVector.vector)
-        .join(Item, Item.item_id == Event.item_id)
-        .outerjoin(ItemVector, (ItemVector.item_id == Event.item_id) & (ItemVector.embedder == embedder_id))
-        .where(Event.user_id == user_id)
-        .order_by(Event.ts.desc(), Event.id.desc())
-        .limit(limit)
-    ).all()
+    rows = events.recent_activity(user_id, embedder_id, limit)
     matrix = np.zeros((len(rows), dim), dtype=np.float32)
     for i, row in enumerate(rows):
         if row.vector is not None and len(row.vector) == 4 * dim:

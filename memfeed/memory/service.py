@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from memfeed.catalog.embedding import Embedder
+from memfeed.events.repository import EventRepository
 from memfeed.memory.activity import load_activity
 from memfeed.memory.fusion import FusionParams
 from memfeed.memory.normalize import text_hash
@@ -75,6 +76,7 @@ class MemoryStore:
         self, database: Database, embedder: Embedder, settings: Settings, cursor_secret: bytes
     ) -> None:
         self.database = database
+        self.events = EventRepository(database)
         self.embedder = embedder
         self.merge_threshold = settings.memory_merge_threshold
         self.fusion = FusionParams.from_settings(settings)
@@ -366,10 +368,9 @@ class MemoryStore:
         snapshot = self.snapshot(user_id)
         activity = None
         if include_activity and filters.allows_activity and self.activity_limit > 0:
-            with self.database.session() as session:
-                activity = load_activity(
-                    session, user_id, self.activity_limit, self.embedder.embedder_id, self.embedder.dim
-                )
+            activity = load_activity(
+                self.events, user_id, self.activity_limit, self.embedder.embedder_id, self.embedder.dim
+            )
         if query_vector is None and mode != "lexical":
             query_vector = self.embedder.encode_one(query_text)
         if query_vector is not None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from memfeed.feed.profile import decay, event_weight
+from memfeed.events.weights import decay, event_weight
 
 
 @dataclass(frozen=True)

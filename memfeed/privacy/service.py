@@ -24,14 +24,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, select
+from sqlalchemy import Table, delete, func, select
 
+from memfeed.events.records import EventRecord
+from memfeed.events.repository import EventRepository
 from memfeed.feed.service import FeedService
 from memfeed.memory import MemoryRecord, MemoryStore
 from memfeed.model.bundle import ServingModel
 from memfeed.platform.errors import UserNotFound
 from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import Base, Erasure, Event, Memory, MemoryRevision, User
+from memfeed.platform.storage.schema import Base, Erasure, Memory, MemoryRevision, User
 from memfeed.platform.storage.types import utcnow
 
 USER_COLUMN = "user_id"
@@ -39,7 +41,6 @@ EXPORTED_APART = frozenset({"users", "events", "memories"})
 """Tables the export presents in their own sections (profile, events, memories with history)."""
 BOOKKEEPING = frozenset({"memory_versions"})
 """Per-user rows that say nothing about the person (a random cache counter): erased, not exported or counted."""
-EVENT_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,6 @@ class ProfileRecord:
     traits: dict[str, Any]
     created_at: datetime
     updated_at: datetime
-
-
-@dataclass(frozen=True)
-class EventRecord:
-    event_id: str
-    item_id: str
-    type: str
-    value: float | None
-    timestamp: datetime
-    received_at: datetime
-    context: dict[str, Any] | None
 
 
 @dataclass
@@ -99,6 +89,7 @@ class PrivacyService:
         self, database: Database, memories: MemoryStore, feeds: FeedService, server_secret: bytes
     ) -> None:
         self.database = database
+        self.events = EventRepository(database)
         self.memories = memories
         self.feeds = feeds
         self._digest_key = hashlib.sha256(b"memfeed-erasure\x00" + server_secret).digest()
@@ -117,7 +108,6 @@ class PrivacyService:
         """
         with self.database.session() as session:
             user = session.get(User, user_id)
-            has_events = session.scalar(select(Event.id).where(Event.user_id == user_id).limit(1)) is not None
             other = {
                 table.name: [
                     {key: _plain(value) for key, value in row.items()}
@@ -128,6 +118,7 @@ class PrivacyService:
                 for table in user_tables()
                 if table.name not in EXPORTED_APART | BOOKKEEPING
             }
+        has_events = self.events.has_events(user_id)
         memories = self.memories.memories_of(user_id)
         if user is None and not has_events and not memories and not any(other.values()):
             raise UserNotFound(f"nothing is stored for user {user_id!r}")
@@ -138,35 +129,8 @@ class PrivacyService:
             profile=profile,
             memories=memories,
             other={name: rows for name, rows in other.items() if rows},
-            event_pages=self._event_pages(user_id) if has_events else iter(()),
+            event_pages=self.events.export_pages(user_id) if has_events else iter(()),
         )
-
-    def _event_pages(self, user_id: str) -> Iterator[list[EventRecord]]:
-        after: tuple[datetime, int] | None = None
-        while True:
-            stmt = select(
-                Event.id,
-                Event.event_id,
-                Event.item_id,
-                Event.type,
-                Event.value,
-                Event.ts,
-                Event.received_at,
-                Event.context,
-            ).where(Event.user_id == user_id)
-            if after is not None:
-                stmt = stmt.where(or_(Event.ts > after[0], and_(Event.ts == after[0], Event.id > after[1])))
-            stmt = stmt.order_by(Event.ts, Event.id).limit(EVENT_PAGE)
-            with self.database.session() as session:
-                rows = session.execute(stmt).all()
-            if rows:
-                yield [
-                    EventRecord(r.event_id, r.item_id, r.type, r.value, r.ts, r.received_at, r.context)
-                    for r in rows
-                ]
-            if len(rows) < EVENT_PAGE:
-                return
-            after = (rows[-1].ts, rows[-1].id)
 
     # --- erasure --------------------------------------------------------------------------------
 

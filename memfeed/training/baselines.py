@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from memfeed.feed.profile import Interaction, event_weight
+from memfeed.events.records import Interaction
+from memfeed.events.weights import event_weight
 from memfeed.training.evaluation import Ranker, Split, dense_ranker
 
 

@@ -16,7 +16,8 @@ from datetime import datetime
 
 import numpy as np
 
-from memfeed.feed.profile import Interaction, event_weight
+from memfeed.events.records import Interaction
+from memfeed.events.weights import event_weight
 from memfeed.feed.ranking import top_k
 
 Ranker = Callable[[str, list[Interaction], set[str], int], list[str]]

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from memfeed.events.records import Interaction
+from memfeed.events.weights import event_weight
 from memfeed.feed.popularity import freshness
-from memfeed.feed.profile import Interaction, build_profile, event_weight, item_weights, user_signals
+from memfeed.feed.profile import build_profile, item_weights, user_signals
 from memfeed.feed.ranking import RankWeights, score_candidates
 from memfeed.model.factors import Factors
 from memfeed.training.evaluation import Ranker, dense_ranker

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
+from memfeed.events.records import Interaction
+from memfeed.events.weights import event_weight
 from memfeed.feed.popularity import engagement_age_days
-from memfeed.feed.profile import Interaction, event_weight
-from memfeed.feed.ranking import RankWeights
+from memfeed.feed.ranking import RankWeights, freshness_half_life, serving_weights
 from memfeed.model.bundle import save_bundle
 from memfeed.model.factors import Factors, TrainParams, build_matrix, fit_content_map, fit_factors
 from memfeed.platform.settings import Settings
@@ -134,15 +135,6 @@ def profile_settings(split: Split, catalog: Catalog, settings: Settings) -> Prof
     )
 
 
-def rank_weights(settings: Settings, cf_weight: float) -> RankWeights:
-    return RankWeights(
-        cf_weight=cf_weight,
-        negative_weight=settings.feed_negative_weight,
-        popularity_weight=settings.feed_popularity_weight,
-        freshness_weight=settings.feed_freshness_weight,
-    )
-
-
 def evaluate(
     data: TrainingData,
     params: TrainParams,
@@ -168,7 +160,7 @@ def evaluate(
             data.catalog,
             challenger,
             popularity,
-            rank_weights(settings, params.cf_weight),
+            serving_weights(settings, params.cf_weight),
             profile,
             split.cut,
             popular,
@@ -192,7 +184,7 @@ def evaluate(
             data.catalog,
             champion_factors,
             popularity,
-            rank_weights(settings, champion_config.cf_weight),
+            serving_weights(settings, champion_config.cf_weight),
             profile,
             split.cut,
             popular,
@@ -275,15 +267,15 @@ def publish(
 def freshness_days(
     histories: Iterable[tuple[str, list[Interaction]]], catalog: Catalog, settings: Settings
 ) -> float:
-    """The freshness half-life: configured, else learned from these events' engagement ages, else default."""
+    """The freshness half-life the feed will use: learned from these events' engagement ages."""
     if settings.feed_freshness_days is not None:
-        return settings.feed_freshness_days
+        return settings.feed_freshness_days  # configured: skip learning (a pass over every event)
     published = dict(zip(catalog.item_ids, catalog.published or [], strict=False))
     positives = (
         (it.item_id, it.ts) for _, events in histories for it in events if event_weight(it.type, it.value) > 0
     )
     learned = engagement_age_days(positives, published, settings.feed_freshness_quantile)
-    return learned if learned is not None else settings.default_freshness_days
+    return freshness_half_life(settings, learned)
 
 
 def _by_user(events: list[tuple[str, Interaction]]) -> list[tuple[str, list[Interaction]]]:

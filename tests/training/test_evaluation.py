@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from memfeed.feed.profile import Interaction
+from memfeed.events.records import Interaction
 from memfeed.feed.ranking import RankWeights
 from memfeed.training.baselines import (
     als_defaults_ranker,
