@@ -109,7 +109,7 @@ def bench_server(
     try:
         print(
             f"\n== workers={workers} feed cache {cache} ({len(users):,} users drawn from) "
-            f"startup {server.startup_seconds:.0f} s; {quiet_machine_note()}",
+            f"startup {server.startup_seconds_taken:.0f} s; {quiet_machine_note()}",
             flush=True,
         )
         common = {"headers": headers, "server_pgid": server.pgid}

@@ -165,7 +165,7 @@ def main() -> None:
         server = Server(env, tmp / "server.log", workers=args.workers)
         server.start()
         try:
-            print(f"server up in {server.startup_seconds:.0f} s; {quiet_machine_note()}", flush=True)
+            print(f"server up in {server.startup_seconds_taken:.0f} s; {quiet_machine_note()}", flush=True)
             result, answers = run_load(
                 server.url,
                 next_batch,

@@ -36,7 +36,7 @@ from memfeed.catalog.embedding import load_embedder
 from memfeed.demo.data import generate_demo
 from memfeed.memory.service import MemoryStore
 from memfeed.platform.settings import Settings
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import create_database, open_database
 from memfeed.platform.storage.migrate import upgrade
 from memfeed.platform.storage.schema import Memory, MemoryVersion
 
@@ -122,33 +122,32 @@ def main() -> None:
         print(
             f"{args.total:,} memories over {args.total // args.per_user} users in {time.perf_counter() - started:.0f} s"
         )
-        database = create_database(settings.resolved_database_url)
-        store = MemoryStore(database, embedder, settings, b"bench")
-        rng = np.random.default_rng(5)
-        vectors = rng.standard_normal((len(queries), DIM)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        with open_database(settings) as database:
+            store = MemoryStore(database, embedder, settings, b"bench")
+            rng = np.random.default_rng(5)
+            vectors = rng.standard_normal((len(queries), DIM)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
 
-        started = time.perf_counter()
-        store.search(user, queries[0], vectors[0], k=args.k)
-        cold_ms = (time.perf_counter() - started) * 1000
-        matrix = store.snapshot(user).matrix
-        memfeed: list[float] = []
-        numpy_only: list[float] = []
-        for text, vector in zip(queries, vectors, strict=True):
             started = time.perf_counter()
-            scores = matrix @ vector
-            top = np.argpartition(-scores, args.k)[: args.k]
-            top[np.argsort(-scores[top])]
-            numpy_only.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            store.search(user, text, vector, k=args.k)
-            memfeed.append(time.perf_counter() - started)
-        embed = []
-        for text in queries[:100]:
-            started = time.perf_counter()
-            embedder.encode_one(text)
-            embed.append(time.perf_counter() - started)
-        database.dispose()
+            store.search(user, queries[0], vectors[0], k=args.k)
+            cold_ms = (time.perf_counter() - started) * 1000
+            matrix = store.snapshot(user).matrix
+            memfeed: list[float] = []
+            numpy_only: list[float] = []
+            for text, vector in zip(queries, vectors, strict=True):
+                started = time.perf_counter()
+                scores = matrix @ vector
+                top = np.argpartition(-scores, args.k)[: args.k]
+                top[np.argsort(-scores[top])]
+                numpy_only.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                store.search(user, text, vector, k=args.k)
+                memfeed.append(time.perf_counter() - started)
+            embed = []
+            for text in queries[:100]:
+                started = time.perf_counter()
+                embedder.encode_one(text)
+                embed.append(time.perf_counter() - started)
     print(
         f"user {user}: {len(matrix):,} memories; first search (loads the user into the cache) {cold_ms:.0f} ms"
     )

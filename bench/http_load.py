@@ -1,7 +1,7 @@
 """What the HTTP benchmarks share: a fresh database, the real server as a subprocess, a load generator.
 
 Not a benchmark itself. The server is `memfeed serve` in its own process group (as tests/system/test_durability.py
-runs it), so its CPU time can be read from /proc and SIGTERM/SIGKILL reach every worker. The load generator
+and bench share tests/support/server.py), so its CPU time can be read from /proc and SIGTERM/SIGKILL reach every worker. The load generator
 is a minimal HTTP/1.1 keep-alive client on asyncio streams (fixed concurrency, closed loop): it spends far
 less CPU per request than httpx, which matters because it shares the machine's cores with the server.
 """
@@ -12,10 +12,7 @@ import asyncio
 import os
 import random
 import re
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,9 +28,10 @@ from sqlalchemy.engine import make_url
 
 from memfeed.platform.storage import Event, Item, ItemVector, create_database
 from memfeed.platform.storage.migrate import upgrade
+from tests.support.server import MEMFEED, ServerProcess
+from tests.support.server import server_env as base_server_env
 
 ROOT = Path(__file__).resolve().parents[1]
-MEMFEED = str(Path(sys.executable).with_name("memfeed"))
 STARTUP_SECONDS = 900.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -100,31 +98,16 @@ def seed_database(url: str, *, items: int, users: int, events: int, topics: int,
 # ------------------------------------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def server_env(tmp: Path, database_url: str, **extra: str) -> dict[str, str]:
     """The server's environment: auth on, rate limits off, quiet logs, offline, state under `tmp`."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MEMFEED_")}
-    env.update(
-        MEMFEED_VAR_DIR=str(tmp / "var"),
-        MEMFEED_MODELS_DIR=str(tmp / "models"),
-        MEMFEED_DATABASE_URL=database_url,
-        MEMFEED_AUTH="enabled",
-        MEMFEED_JWT_SECRET="bench-secret-" + "b" * 32,
-        MEMFEED_RATE_LIMIT_ENABLED="false",
+    return base_server_env(
+        tmp,
+        database_url,
+        "bench-secret-" + "b" * 32,
         MEMFEED_LOG_LEVEL="warning",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PYTHONPATH=str(ROOT),
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def create_admin_key(env: dict[str, str]) -> str:
@@ -156,70 +139,25 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / CLOCK_TICKS
 
 
-@dataclass
-class Server:
-    """`memfeed serve --workers W` in its own process group; `start` returns once every worker is idle."""
+class Server(ServerProcess):
+    """`memfeed serve --workers W`; `start` returns once every worker is idle (ready to be measured)."""
 
-    env: dict[str, str]
-    log: Path
-    workers: int = 1
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-    startup_seconds: float = 0.0
+    def __init__(self, env: dict[str, str], log: Path, workers: int = 1) -> None:
+        super().__init__(env, ROOT, log, workers=workers, startup_seconds=STARTUP_SECONDS)
+        self.startup_seconds_taken = 0.0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pgid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def start(self) -> None:
-        self.port = free_port()
+    def start(self, ready: Callable[[], bool] | None = None) -> None:
         started = time.monotonic()
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [MEMFEED, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-                + ["--workers", str(self.workers)],
-                env=self.env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = started + STARTUP_SECONDS
-        while not self._healthy():
-            if self.process.poll() is not None:
-                raise SystemExit(f"server exited early:\n{self.log.read_text()[-4000:]}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"server not healthy within {STARTUP_SECONDS} s")
-            time.sleep(0.2)
+        super().start(ready)
         # /healthz answers as soon as one worker is up; the others may still be building their indexes.
         # Startup is CPU-bound (catalog read, HNSW build), so the group going idle means all are ready.
+        deadline = started + STARTUP_SECONDS
         while time.monotonic() < deadline:
             before = group_cpu_seconds(self.pgid)
             time.sleep(1.0)
             if group_cpu_seconds(self.pgid) - before < 0.15:
                 break
-        self.startup_seconds = time.monotonic() - started
-
-    def _healthy(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process = None
+        self.startup_seconds_taken = time.monotonic() - started
 
 
 def scrape_counter(url: str, metric: str, workers: int) -> dict[str, float]:

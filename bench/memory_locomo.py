@@ -36,7 +36,7 @@ from memfeed.catalog.embedding import load_embedder
 from memfeed.memory.records import NewMemory
 from memfeed.memory.service import MemoryStore
 from memfeed.platform.settings import Settings
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.migrate import upgrade
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
@@ -125,33 +125,32 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/locomo.db", models_dir=Path(tmp) / "models")
-        database = create_database(settings.resolved_database_url)
-        upgrade(database)
-        embedder = load_embedder(
-            settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
-        )
-        store = MemoryStore(database, embedder, settings, b"locomo")
-        started = time.perf_counter()
-        store.add_many(memories, dedup=False)
-        print(f"stored in {time.perf_counter() - started:.1f} s", flush=True)
-        vectors = embedder.encode([q.text for q in questions])
-        defaults = store.fusion
-        runs: dict[str, dict[str, Any]] = {}
-        for mode in ("dense", "lexical", "hybrid"):
-            runs[mode] = evaluate(store, questions, vectors, mode)
-        if args.variants:
-            variants = {
-                "hybrid, no recency": replace(defaults, recency_weight=0.0),
-                "hybrid, lexical x0.5": replace(defaults, lexical_weight=0.5),
-                "hybrid, lexical x2": replace(defaults, lexical_weight=2.0),
-                "hybrid rrf k=60": replace(defaults, fusion="rrf", rrf_k=60),
-                "hybrid rrf k=20": replace(defaults, fusion="rrf", rrf_k=20),
-            }
-            for name, params in variants.items():
-                store.fusion = params
-                runs[name] = evaluate(store, questions, vectors, "hybrid")
-            store.fusion = defaults
-        database.dispose()
+        with open_database(settings) as database:
+            upgrade(database)
+            embedder = load_embedder(
+                settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
+            )
+            store = MemoryStore(database, embedder, settings, b"locomo")
+            started = time.perf_counter()
+            store.add_many(memories, dedup=False)
+            print(f"stored in {time.perf_counter() - started:.1f} s", flush=True)
+            vectors = embedder.encode([q.text for q in questions])
+            defaults = store.fusion
+            runs: dict[str, dict[str, Any]] = {}
+            for mode in ("dense", "lexical", "hybrid"):
+                runs[mode] = evaluate(store, questions, vectors, mode)
+            if args.variants:
+                variants = {
+                    "hybrid, no recency": replace(defaults, recency_weight=0.0),
+                    "hybrid, lexical x0.5": replace(defaults, lexical_weight=0.5),
+                    "hybrid, lexical x2": replace(defaults, lexical_weight=2.0),
+                    "hybrid rrf k=60": replace(defaults, fusion="rrf", rrf_k=60),
+                    "hybrid rrf k=20": replace(defaults, fusion="rrf", rrf_k=20),
+                }
+                for name, params in variants.items():
+                    store.fusion = params
+                    runs[name] = evaluate(store, questions, vectors, "hybrid")
+                store.fusion = defaults
 
     columns = list(runs["dense"])
     print("\n| mode | " + " | ".join(columns) + " |")

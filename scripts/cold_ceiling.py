@@ -28,7 +28,7 @@ from tune import replace_settings, training_side  # noqa: E402
 from memfeed.catalog.embedding import load_embedder  # noqa: E402
 from memfeed.feed.ranking import serving_weights  # noqa: E402
 from memfeed.platform.settings import get_settings  # noqa: E402
-from memfeed.platform.storage.db import create_database  # noqa: E402
+from memfeed.platform.storage.db import open_database  # noqa: E402
 from memfeed.training.evaluation import ndcg_at_k, recall_at_k, temporal_split  # noqa: E402
 from memfeed.training.offline import hybrid_scorer, recent_popularity_vector  # noqa: E402
 from memfeed.training.retrain import fit, load_training_data, profile_settings, train_params  # noqa: E402
@@ -49,9 +49,8 @@ def main() -> None:
     embedder = load_embedder(
         settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
     )
-    database = create_database(settings.resolved_database_url)
-    data = load_training_data(database, embedder.embedder_id, embedder.dim)
-    database.dispose()
+    with open_database(settings) as database:
+        data = load_training_data(database, embedder.embedder_id, embedder.dim)
     train = training_side(data, settings.holdout_fraction)
     split = temporal_split(train.events, data.catalog.item_ids, settings.holdout_fraction)
     events = [(u, it) for u, its in split.train.items() for it in its]

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memfeed.catalog.embedding import load_embedder  # noqa: E402
 from memfeed.platform.settings import Settings, get_settings  # noqa: E402
-from memfeed.platform.storage.db import create_database  # noqa: E402
+from memfeed.platform.storage.db import open_database  # noqa: E402
 from memfeed.training.evaluation import temporal_split  # noqa: E402
 from memfeed.training.retrain import TrainingData, evaluate, load_training_data, train_params  # noqa: E402
 
@@ -82,9 +82,8 @@ def main() -> None:
     holdout = args.holdout if args.holdout is not None else base.holdout_fraction
     base = replace_settings(base, holdout_fraction=holdout)
     embedder = load_embedder(base.embedding_model, base.embedding_device, base.embedding_batch_size)
-    database = create_database(base.resolved_database_url)
-    data = load_training_data(database, embedder.embedder_id, embedder.dim)
-    database.dispose()
+    with open_database(base) as database:
+        data = load_training_data(database, embedder.embedder_id, embedder.dim)
     train = training_side(data, holdout)
     print(f"{len(data.events)} events; tuning on the {len(train.events)} before the test cut", flush=True)
 

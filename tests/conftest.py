@@ -23,7 +23,7 @@ from memfeed.catalog.embedding import Embedder, load_embedder
 from memfeed.platform.auth import create_api_key, issue_token
 from memfeed.platform.settings import Settings
 from memfeed.platform.signing import jwt_secret
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.migrate import upgrade
 from memfeed.runtime import build_runtime
 
@@ -79,9 +79,8 @@ def make_settings(directory: Path, url: str, **overrides: Any) -> Settings:
 
 
 def migrated(settings: Settings) -> Settings:
-    database = create_database(settings.resolved_database_url)
-    upgrade(database)
-    database.dispose()
+    with open_database(settings) as database:
+        upgrade(database)
     return settings
 
 
@@ -147,10 +146,9 @@ def api_factory(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Ap
                 **overrides,
             }
         settings = migrated(make_settings(directory, database_url_for(backend, directory), **overrides))
-        database = create_database(settings.resolved_database_url)
-        _, admin_key = create_api_key(database, "admin", "tests")
-        _, app_key = create_api_key(database, "app", "tests")
-        database.dispose()
+        with open_database(settings) as database:
+            _, admin_key = create_api_key(database, "admin", "tests")
+            _, app_key = create_api_key(database, "app", "tests")
         client = TestClient(create_app(settings, embedder=embedder))
         client.__enter__()
         clients.append(client)

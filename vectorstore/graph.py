@@ -76,10 +76,6 @@ class HnswGraph:
         return len(self._slot_of)
 
     @property
-    def n_dead(self) -> int:
-        return self._dead
-
-    @property
     def slot_keys(self) -> list[str | None]:
         """Slot -> id (None for tombstones); the live list, copy before handing out."""
         return self._slot_keys

@@ -25,7 +25,7 @@ from api.schemas import (
 from memfeed.memory import MemoryPatch, MemoryRecord, NewMemory
 from memfeed.memory.records import KIND_PATTERN, MAX_TEXT_CHARS
 from memfeed.memory.service import MAX_K, MAX_PAGE
-from memfeed.platform.inputs import ID_PATTERN, MAX_JSON_DEPTH, InputTime
+from memfeed.platform.inputs import ID_PATTERN, MAX_JSON_DEPTH, InputTime, no_nul
 
 router = APIRouter(prefix="/v1/users/{user_id}/memories", tags=["memories"])
 
@@ -33,12 +33,6 @@ MemoryId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128)]
 KindQuery = Annotated[str | None, Query(pattern=KIND_PATTERN, max_length=64)]
 SessionQuery = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=128)]
 MAX_METADATA_FILTER = 2000
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 def memory_out(memory: MemoryRecord) -> MemoryOut:
@@ -121,7 +115,7 @@ def list_memories(
 def search_memories(
     runtime: RuntimeDep,
     access: UserAccess,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_no_nul)],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(no_nul)],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
     kind: Annotated[
         str | None, Query(pattern=KIND_PATTERN, max_length=64, description="a memory kind, or activity")

@@ -17,7 +17,7 @@ ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, 
 """1-128 chars of letters, digits and `_-.:@` (the contract's id rule)."""
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
@@ -27,10 +27,10 @@ def _clean_json(value: Any, depth: int = 0) -> Any:
     if depth > MAX_JSON_DEPTH:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
-        return _no_nul(value)
+        return no_nul(value)
     if isinstance(value, dict):
         for key, inner in value.items():
-            _no_nul(key)
+            no_nul(key)
             _clean_json(inner, depth + 1)
     elif isinstance(value, list):
         for inner in value:
@@ -38,9 +38,9 @@ def _clean_json(value: Any, depth: int = 0) -> Any:
     return value
 
 
-CleanStr = Annotated[str, AfterValidator(_no_nul)]
+CleanStr = Annotated[str, AfterValidator(no_nul)]
 Tag = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True), AfterValidator(_no_nul)
+    str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True), AfterValidator(no_nul)
 ]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_json)]
 """A free JSON object (metadata, traits, context): no NUL characters, at most 32 levels deep."""

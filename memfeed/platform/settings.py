@@ -89,8 +89,6 @@ class Settings(BaseSettings):
 
     # ingest
     future_tolerance_seconds: int = 300
-    max_events_per_batch: int = 500
-    max_items_per_batch: int = 1000
 
     # feed
     feed_history_events: int = 500
@@ -99,6 +97,7 @@ class Settings(BaseSettings):
     feed_anchor_count: int = 8
     feed_new_item_slots: int = 0
     feed_preference_weight: float = 3.0
+    """How many full-strength likes one stated `preference` memory counts as in the feed (0: ignored)."""
     feed_cache_seconds: float = 30.0
     """How long a computed feed page may be served again (0: off). Keys hold the user's event and memory
     versions and the model version, so new activity or a model swap shows at once; this bounds popularity lag."""
@@ -106,7 +105,6 @@ class Settings(BaseSettings):
     cache_max_entries: int = 10_000
     cache_redis_prefix: str = "memfeed:cache:"
     cache_redis_timeout_seconds: float = 0.25
-    """How many full-strength likes one stated `preference` memory counts as in the feed (0: ignored)."""
     feed_popularity_weight: float = 0.4
     feed_freshness_weight: float = 0.3
     feed_freshness_days: float | None = None

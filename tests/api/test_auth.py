@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from memfeed.platform.auth import create_api_key, revoke_api_key
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from tests.conftest import Api, topic_items
 
 
@@ -95,11 +95,10 @@ def test_rs256_tokens_verified_with_public_key(api_factory) -> None:  # type: ig
 
 def test_revoked_key_stops_working(api_factory) -> None:  # type: ignore[no-untyped-def]
     api = api_factory("sqlite", api_key_cache_seconds=0)
-    database = create_database(api.settings.resolved_database_url)
-    key_id, key = create_api_key(database, "admin", "short-lived")
-    assert api.client.get("/v1/items/x", headers={"X-API-Key": key}).status_code == 404
-    assert revoke_api_key(database, key_id)
-    database.dispose()
+    with open_database(api.settings) as database:
+        key_id, key = create_api_key(database, "admin", "short-lived")
+        assert api.client.get("/v1/items/x", headers={"X-API-Key": key}).status_code == 404
+        assert revoke_api_key(database, key_id)
     assert api.client.get("/v1/items/x", headers={"X-API-Key": key}).status_code == 401
 
 

@@ -30,7 +30,7 @@ from schemathesis.checks import (  # resolved by name from schemathesis's regist
 from api.app import create_app
 from memfeed.catalog.embedding import Embedder
 from memfeed.platform.auth import create_api_key
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from memfeed.training.runs import create_run
 from tests.conftest import make_settings, migrated, topic_items
 
@@ -66,12 +66,11 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
             directory, f"sqlite:///{(directory / 'memfeed.db').as_posix()}", rate_limit_enabled=False
         )
     )
-    database = create_database(fuzz_settings.resolved_database_url)
-    _, admin_key = create_api_key(database, "admin", "fuzz")
-    # POST /v1/admin/retrain is fuzzed like any route, but a run held open here makes every accepted call a
-    # 409: otherwise the first valid request would start a real retrain process (minutes of CPU) mid-test.
-    create_run(database, "never")
-    database.dispose()
+    with open_database(fuzz_settings) as database:
+        _, admin_key = create_api_key(database, "admin", "fuzz")
+        # POST /v1/admin/retrain is fuzzed like any route, but a run held open here makes every accepted call a
+        # 409: otherwise the first valid request would start a real retrain process (minutes of CPU) mid-test.
+        create_run(database, "never")
     headers = {"X-API-Key": admin_key}
     app = create_app(fuzz_settings, embedder=embedder)
     # Something to find: the topic catalog, plus the ids the schema's examples use.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.schema import ItemVector
 from memfeed.registry.versions import ModelRegistry
 from tests.conftest import TrainedDemo, copy_trained, make_settings, memfeed_env, migrated, topic_items
@@ -30,27 +30,28 @@ def test_embed_items_is_incremental(tmp_path: Path, api_factory, prefect_harness
 
     api = api_factory("sqlite")
     api.put_items(topic_items())
-    database = create_database(api.settings.resolved_database_url)
-    with database.session() as session:
-        session.execute(ItemVector.__table__.delete().where(ItemVector.item_id.in_(["space-00", "space-01"])))
-    with memfeed_env(api.settings):
-        assert embed_items_flow() == 2
-        assert embed_items_flow() == 0
-        with database.session() as session:
-            before = session.get(ItemVector, "cooking-04").updated_at  # type: ignore[union-attr]
-        # The API re-embeds on write; an out-of-band text change (e.g. a bulk SQL import) leaves a stale hash:
+    with open_database(api.settings) as database:
         with database.session() as session:
             session.execute(
-                ItemVector.__table__.update()
-                .where(ItemVector.item_id == "cooking-05")
-                .values(content_hash="stale")
+                ItemVector.__table__.delete().where(ItemVector.item_id.in_(["space-00", "space-01"]))
             )
-        assert embed_items_flow() == 1
-        with database.session() as session:
-            assert session.get(ItemVector, "cooking-04").updated_at == before  # type: ignore[union-attr]
-            hashes = dict(session.execute(select(ItemVector.item_id, ItemVector.content_hash)).all())
-        assert hashes["cooking-05"] != "stale"
-    database.dispose()
+        with memfeed_env(api.settings):
+            assert embed_items_flow() == 2
+            assert embed_items_flow() == 0
+            with database.session() as session:
+                before = session.get(ItemVector, "cooking-04").updated_at  # type: ignore[union-attr]
+            # The API re-embeds on write; an out-of-band text change (e.g. a bulk SQL import) leaves a stale hash:
+            with database.session() as session:
+                session.execute(
+                    ItemVector.__table__.update()
+                    .where(ItemVector.item_id == "cooking-05")
+                    .values(content_hash="stale")
+                )
+            assert embed_items_flow() == 1
+            with database.session() as session:
+                assert session.get(ItemVector, "cooking-04").updated_at == before  # type: ignore[union-attr]
+                hashes = dict(session.execute(select(ItemVector.item_id, ItemVector.content_hash)).all())
+            assert hashes["cooking-05"] != "stale"
 
 
 def test_retrain_writes_a_complete_verified_manifest(trained_demo: TrainedDemo) -> None:

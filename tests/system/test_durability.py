@@ -7,11 +7,8 @@ Two server starts per backend (each loads the embedding model).
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,8 +23,8 @@ from sqlalchemy import func, select
 from memfeed.platform.storage.db import create_database
 from memfeed.platform.storage.schema import Event, Memory
 from tests.conftest import BACKENDS, POSTGRES_URL, reset_postgres
+from tests.support.server import MEMFEED, ServerProcess, server_env
 
-MEMFEED = str(Path(sys.executable).with_name("memfeed"))
 EVENTS_PER_BATCH = 40
 SENDERS = 3
 ITEMS = [f"item-{n:02d}" for n in range(20)]
@@ -36,83 +33,10 @@ KILL_AFTER_MEMORIES = 10
 STARTUP_SECONDS = 180.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MEMFEED_")}
-    env.update(
-        MEMFEED_VAR_DIR=str(tmp_path / "var"),
-        MEMFEED_MODELS_DIR=str(tmp_path / "models"),
-        MEMFEED_DATABASE_URL=database_url,
-        MEMFEED_AUTH="enabled",
-        MEMFEED_JWT_SECRET="durability-secret-" + "d" * 32,
-        MEMFEED_RATE_LIMIT_ENABLED="false",
-        MEMFEED_LOG_LEVEL="WARNING",
-        MEMFEED_POPULARITY_REFRESH_SECONDS="0",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+def durability_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    return server_env(
+        tmp_path, database_url, "durability-secret-" + "d" * 32, MEMFEED_POPULARITY_REFRESH_SECONDS="0"
     )
-    return env
-
-
-@dataclass
-class Server:
-    """`memfeed serve` in its own process group, so SIGKILL takes it and anything it started."""
-
-    env: dict[str, str]
-    cwd: Path
-    log: Path
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.port = free_port()
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [MEMFEED, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env,
-                cwd=self.cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"server exited early:\n{self.log.read_text()[-4000:]}"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(
-            f"server not healthy within {STARTUP_SECONDS} s:\n{self.log.read_text()[-4000:]}"
-        )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        assert self.process.wait(timeout=30) == -signal.SIGKILL
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process = None
 
 
 @dataclass
@@ -236,7 +160,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_acknowledged_writes_survive_sigkill(tmp_path: Path, database_url: str) -> None:
-    env = server_env(tmp_path, database_url)
+    env = durability_env(tmp_path, database_url)
     created = subprocess.run(
         [MEMFEED, "keys", "create", "--scope", "admin", "--name", "durability"],
         env=env,
@@ -247,7 +171,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, database_url: str) 
     )
     assert created.returncode == 0, created.stderr
     headers = {"X-API-Key": created.stdout.strip().splitlines()[-1]}
-    server = Server(env, tmp_path, tmp_path / "server.log")
+    server = ServerProcess(env, tmp_path, tmp_path / "server.log")
     try:
         server.start()
         items = [{"item_id": item_id, "title": f"Article number {item_id}"} for item_id in ITEMS]
@@ -276,7 +200,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, database_url: str) 
         wait_for(lambda: stream.in_flight >= 2, 10, "requests in flight")
         with stream.lock:  # writers finishing a request wait here until the process group is gone
             in_flight_at_kill = stream.in_flight
-            server.kill()
+            assert server.kill() == -signal.SIGKILL
         stream.stop.set()
         for writer in writers:
             writer.join(timeout=60)

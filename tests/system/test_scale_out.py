@@ -13,8 +13,6 @@ from its SQLite file: the models were trained on exactly that data, and nothing 
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import threading
 import time
@@ -36,7 +34,7 @@ from memfeed.platform.auth import issue_token
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.schema import Base, Event
 from tests.conftest import POSTGRES_URL, REDIS_URL, TrainedDemo, copy_trained, reset_postgres
-from tests.system.test_durability import MEMFEED, free_port
+from tests.support.server import MEMFEED, ServerProcess, server_env
 
 pytestmark = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL),
@@ -183,40 +181,29 @@ def cli(env: dict[str, str], cwd: Path, *args: str) -> str:
 
 
 def cluster_env(directory: Path, database_url: str, redis_url: str, run: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MEMFEED_")}
     # budgets the test's own traffic never reaches, but the one under test (set below)
-    env.update(
-        {
-            f"MEMFEED_{name.upper()}": "1000000"
-            for name in Settings.model_fields
-            if name.startswith("rate_limit_") and name.endswith(("_per_minute", "_burst"))
-        }
-    )
-    env.update(
-        MEMFEED_VAR_DIR=str(directory / "var"),
-        MEMFEED_MODELS_DIR=str(directory / "models"),
-        MEMFEED_DATABASE_URL=database_url,
-        MEMFEED_REDIS_URL=redis_url,
-        MEMFEED_RATE_LIMIT_REDIS_PREFIX=f"test:scale:{run}:limits",
-        MEMFEED_CACHE_REDIS_PREFIX=f"test:scale:{run}:cache:",
+    budgets = {
+        f"MEMFEED_{name.upper()}": "1000000"
+        for name in Settings.model_fields
+        if name.startswith("rate_limit_") and name.endswith(("_per_minute", "_burst"))
+    }
+    overrides = {
+        "MEMFEED_RATE_LIMIT_ENABLED": "true",
+        "MEMFEED_REDIS_URL": redis_url,
+        "MEMFEED_RATE_LIMIT_REDIS_PREFIX": f"test:scale:{run}:limits",
+        "MEMFEED_CACHE_REDIS_PREFIX": f"test:scale:{run}:cache:",
         # a loaded CI machine must not turn a slow Redis answer into an unchecked request (fail open)
-        MEMFEED_RATE_LIMIT_REDIS_TIMEOUT_SECONDS="5",
-        MEMFEED_CACHE_REDIS_TIMEOUT_SECONDS="5",
+        "MEMFEED_RATE_LIMIT_REDIS_TIMEOUT_SECONDS": "5",
+        "MEMFEED_CACHE_REDIS_TIMEOUT_SECONDS": "5",
         # the budget under test: a burst of MEMORY_USER_BUDGET and a refill too slow to add a token meanwhile
-        MEMFEED_RATE_LIMIT_MEMORY_USER_BURST=str(MEMORY_USER_BUDGET),
-        MEMFEED_RATE_LIMIT_MEMORY_USER_PER_MINUTE="0.001",
-        MEMFEED_AUTH="enabled",
-        MEMFEED_JWT_SECRET=JWT_SECRET,
-        MEMFEED_SECRET_KEY="scale-out-server-" + "k" * 32,
-        MEMFEED_MODEL_POLL_SECONDS=str(POLL_SECONDS),
-        MEMFEED_POPULARITY_REFRESH_SECONDS="0",
-        MEMFEED_SERVED_BY_HEADER="true",
-        MEMFEED_LOG_LEVEL="WARNING",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-    )
-    return env
+        "MEMFEED_RATE_LIMIT_MEMORY_USER_BURST": str(MEMORY_USER_BUDGET),
+        "MEMFEED_RATE_LIMIT_MEMORY_USER_PER_MINUTE": "0.001",
+        "MEMFEED_SECRET_KEY": "scale-out-server-" + "k" * 32,
+        "MEMFEED_MODEL_POLL_SECONDS": str(POLL_SECONDS),
+        "MEMFEED_POPULARITY_REFRESH_SECONDS": "0",
+        "MEMFEED_SERVED_BY_HEADER": "true",
+    }
+    return server_env(directory, database_url, JWT_SECRET, **{**budgets, **overrides})
 
 
 def clear_redis(redis_url: str, run: str) -> None:
@@ -241,7 +228,7 @@ def cluster(
     directory = copy_trained(trained_demo, tmp_path_factory.mktemp("scale-out"))
     run = uuid.uuid4().hex[:12]
     database_url = create_private_database(POSTGRES_URL)
-    process: subprocess.Popen[bytes] | None = None
+    server: ServerProcess | None = None
     log = directory / "server.log"
     try:
         reset_postgres(database_url)
@@ -253,19 +240,10 @@ def cluster(
         assert copied["events"] > 0 and copied["item_vectors"] == copied["items"] > 0, copied
         seeded = time.monotonic()
 
-        port = free_port()
-        with open(log, "ab") as out:
-            process = subprocess.Popen(
-                [MEMFEED, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)],
-                env=env,
-                cwd=directory,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = ServerProcess(env, directory, log, workers=WORKERS, startup_seconds=STARTUP_SECONDS)
         dataset = demo_template[1]
         cluster = Cluster(
-            url=f"http://127.0.0.1:{port}",
+            url="",
             env=env,
             cwd=directory,
             database_url=database_url,
@@ -281,17 +259,19 @@ def cluster(
         # A worker accepts connections only once its lifespan (embedder, catalog, champion) is done, so
         # readiness from two pids means both workers serve.
         ready: set[int] = set()
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while len(ready) < WORKERS:
-            assert process.poll() is None, f"server exited early:\n{log.read_text()[-4000:]}"
-            assert time.monotonic() < deadline, f"workers ready: {ready}\n{log.read_text()[-4000:]}"
+
+        def every_worker_ready() -> bool:
+            cluster.url = server.url
             try:
                 answer = cluster.call("GET", "/readyz")
             except httpx.TransportError:
-                time.sleep(0.2)
-                continue
+                time.sleep(0.1)
+                return False
             if answer.status == 200:
                 ready.add(answer.pid)
+            return len(ready) >= WORKERS
+
+        server.start(ready=every_worker_ready)
         print(
             f"\ncopied {copied} into PostgreSQL in {seeded - started:.1f} s; "
             f"{WORKERS} workers ready {time.monotonic() - seeded:.1f} s after the start; "
@@ -299,13 +279,8 @@ def cluster(
         )
         yield cluster
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if server is not None:
+            server.stop()
         drop_private_database(POSTGRES_URL, database_url)
         clear_redis(REDIS_URL, run)
 

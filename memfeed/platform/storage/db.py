@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from memfeed.platform.settings import Settings
+
 
 @dataclass
 class Database:
@@ -65,3 +67,13 @@ def create_database(url: str) -> Database:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+@contextmanager
+def open_database(settings: Settings) -> Iterator[Database]:
+    """The configured database for one command or flow run, its connections closed at the end."""
+    database = create_database(settings.resolved_database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()

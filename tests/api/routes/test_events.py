@@ -6,16 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.schema import Event
 from tests.conftest import Api, topic_items
 
 
 def stored_event_ids(api: Api) -> list[str]:
-    database = create_database(api.settings.resolved_database_url)
-    with database.session() as session:
+    with open_database(api.settings) as database, database.session() as session:
         ids = list(session.scalars(select(Event.event_id).order_by(Event.event_id)))
-    database.dispose()
     return ids
 
 
@@ -115,9 +113,7 @@ def test_accepted_events_are_not_changed_by_a_conflicting_resend(api: Api) -> No
     api.send([{"event_id": "x", "user_id": "u1", "item_id": "space-01", "type": "like"}])
     result = api.send([{"event_id": "x", "user_id": "u2", "item_id": "cooking-01", "type": "dislike"}])
     assert result["duplicates"] == 1
-    database = create_database(api.settings.resolved_database_url)
-    with database.session() as session:
+    with open_database(api.settings) as database, database.session() as session:
         row = session.scalars(select(Event).where(Event.event_id == "x")).one()
         assert (row.user_id, row.item_id, row.type) == ("u1", "space-01", "like")
         assert session.scalar(select(func.count()).select_from(Event)) == 1
-    database.dispose()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from memfeed.memory.snapshots import bump_version
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.schema import Memory, MemoryRevision
 from tests.conftest import Api, make_settings, memfeed_env, topic_items
 
@@ -49,13 +49,11 @@ def all_listed(api: Api, user: str = U, **params: Any) -> list[dict[str, Any]]:
 
 
 def stored_count(api: Api, user: str | None = None) -> int:
-    database = create_database(api.settings.resolved_database_url)
-    with database.session() as session:
+    with open_database(api.settings) as database, database.session() as session:
         stmt = select(func.count()).select_from(Memory)
         if user is not None:
             stmt = stmt.where(Memory.user_id == user)
         count = session.scalar(stmt) or 0
-    database.dispose()
     return count
 
 
@@ -170,12 +168,10 @@ def test_app_key_reaches_only_its_own_users_memories(api: Api) -> None:
 
 def expire_now(api: Api, memory_id: str) -> None:
     """Move the memory's expiry into the past, as any writer must: with a bump of the user's version."""
-    database = create_database(api.settings.resolved_database_url)
-    with database.session() as session:
+    with open_database(api.settings) as database, database.session() as session:
         bump_version(session, U)
         past = datetime.now(UTC) - timedelta(seconds=1)
         session.execute(update(Memory).where(Memory.memory_id == memory_id).values(expires_at=past))
-    database.dispose()
 
 
 def test_expired_memories_are_never_served_and_purged(api: Api, prefect_harness: None) -> None:
@@ -195,10 +191,8 @@ def test_expired_memories_are_never_served_and_purged(api: Api, prefect_harness:
     directory = api.settings.var_dir
     with memfeed_env(make_settings(directory, api.settings.resolved_database_url)):
         purge_flow()
-    database = create_database(api.settings.resolved_database_url)
-    with database.session() as session:
+    with open_database(api.settings) as database, database.session() as session:
         ids = set(session.scalars(select(Memory.memory_id)))
-    database.dispose()
     assert short["memory_id"] not in ids and keep["memory_id"] in ids
 
 
@@ -304,10 +298,8 @@ def test_erased_memories_never_come_back(api: Api) -> None:
     assert search(api, "I am learning Portuguese") == []
     assert listing(api)["items"] == []
     assert stored_count(api, U) == 0
-    database = create_database(api.settings.resolved_database_url)
-    with database.session() as session:
+    with open_database(api.settings) as database, database.session() as session:
         assert session.scalar(select(func.count()).select_from(MemoryRevision)) == 0
-    database.dispose()
 
 
 def test_a_write_by_another_process_is_seen_by_the_cache(api: Api) -> None:

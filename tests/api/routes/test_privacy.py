@@ -11,7 +11,7 @@ from sqlalchemy import func, inspect, select, table, text
 from memfeed.catalog.embedding import Embedder
 from memfeed.demo.data import DemoDataset
 from memfeed.feed.service import FeedQuery
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.schema import Erasure, MemoryRevision
 from memfeed.runtime import Runtime, build_runtime
 from tests.conftest import Api, TrainedDemo, topic_items
@@ -47,37 +47,25 @@ def search(api: Api, user: str, q: str) -> list[dict[str, Any]]:
 def rows_per_user_table(api: Api, user_id: str) -> dict[str, int]:
     """Rows naming `user_id` in every table of the live database that has a user_id column (reflected, so a
     table added by a later migration is checked without this test changing)."""
-    database = create_database(api.settings.resolved_database_url)
-    try:
-        with database.engine.connect() as conn:
-            inspector = inspect(conn)
-            counts = {}
-            for name in inspector.get_table_names():
-                if any(c["name"] == "user_id" for c in inspector.get_columns(name)):
-                    query = select(func.count()).select_from(table(name)).where(text("user_id = :u"))
-                    counts[name] = conn.execute(query, {"u": user_id}).scalar_one()
-            return counts
-    finally:
-        database.dispose()
+    with open_database(api.settings) as database, database.engine.connect() as conn:
+        inspector = inspect(conn)
+        counts = {}
+        for name in inspector.get_table_names():
+            if any(c["name"] == "user_id" for c in inspector.get_columns(name)):
+                query = select(func.count()).select_from(table(name)).where(text("user_id = :u"))
+                counts[name] = conn.execute(query, {"u": user_id}).scalar_one()
+        return counts
 
 
 def erasure_rows(api: Api) -> list[Erasure]:
-    database = create_database(api.settings.resolved_database_url)
-    try:
-        with database.session() as session:
-            return list(session.scalars(select(Erasure).order_by(Erasure.id)))
-    finally:
-        database.dispose()
+    with open_database(api.settings) as database, database.session() as session:
+        return list(session.scalars(select(Erasure).order_by(Erasure.id)))
 
 
 def revision_count(api: Api, memory_ids: list[str]) -> int:
-    database = create_database(api.settings.resolved_database_url)
-    try:
-        with database.session() as session:
-            query = select(func.count()).select_from(MemoryRevision)
-            return session.scalar(query.where(MemoryRevision.memory_id.in_(memory_ids))) or 0
-    finally:
-        database.dispose()
+    with open_database(api.settings) as database, database.session() as session:
+        query = select(func.count()).select_from(MemoryRevision)
+        return session.scalar(query.where(MemoryRevision.memory_id.in_(memory_ids))) or 0
 
 
 def old_events(user: str, n: int, prefix: str) -> list[dict[str, Any]]:
