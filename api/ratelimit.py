@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import AnyCaller, RuntimeDep, bearer
 from api.errors import ApiError
-from api.schemas import ErrorResponse
+from api.schemas.common import ErrorResponse
 from memfeed.platform.auth import Caller
 from memfeed.platform.auth import Scope as KeyScope
 from memfeed.platform.errors import MemfeedError

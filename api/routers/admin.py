@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
 
 from api.deps import AdminCaller, RuntimeDep
-from api.schemas import errors
+from api.schemas.admin import ModelList, ModelOut, RunOut, RunStarted
+from api.schemas.common import errors
 from memfeed.registry.versions import Manifest
 from memfeed.training.launch import start_retrain_process
 from memfeed.training.retrain import PromoteMode
@@ -18,37 +17,6 @@ from memfeed.training.runs import RetrainBusy, active_run, create_run, get_run, 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 Version = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-.]{1,64}$")]
-
-
-class RunStarted(BaseModel):
-    run_id: str
-
-
-class RunOut(BaseModel):
-    run_id: str
-    state: str
-    started_at: datetime | None
-    finished_at: datetime | None
-    version: str | None
-    promoted: bool | None
-    metrics: dict[str, Any] | None
-    error: str | None = None
-
-
-class ModelOut(BaseModel):
-    version: str
-    created_at: str
-    champion: bool
-    metrics: dict[str, Any]
-    parameters: dict[str, Any]
-    data: dict[str, Any]
-    decision: dict[str, Any]
-
-
-class ModelList(BaseModel):
-    champion: str | None
-    serving: str
-    items: list[ModelOut]
 
 
 def model_out(manifest: Manifest, champion: str | None) -> ModelOut:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import EventWriter, RuntimeDep
-from api.schemas import EventBatchIn, EventBatchOut, RejectedEvent, errors
+from api.schemas.common import errors
+from api.schemas.events import EventBatchIn, EventBatchOut, RejectedEvent
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 

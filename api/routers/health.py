@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.errors import error_response
-from api.schemas import Health, errors
+from api.schemas.common import Health, errors
 
 router = APIRouter(tags=["health"])
 

@@ -7,16 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import AdminCaller, AnyCaller, RuntimeDep
-from api.schemas import (
-    BatchItemError,
-    ItemBatchIn,
-    ItemBatchOut,
-    ItemFields,
-    ItemOut,
-    SimilarItem,
-    SimilarOut,
-    errors,
-)
+from api.schemas.common import errors
+from api.schemas.feeds import SimilarItem, SimilarOut
+from api.schemas.items import BatchItemError, ItemBatchIn, ItemBatchOut, ItemOut
+from memfeed.catalog.service import ItemFields
 from memfeed.platform.inputs import ID_PATTERN
 from memfeed.platform.storage.schema import Item
 

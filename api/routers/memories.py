@@ -10,7 +10,8 @@ from pydantic import AfterValidator
 
 from api.deps import RuntimeDep, UserAccess
 from api.errors import ApiError
-from api.schemas import (
+from api.schemas.common import errors
+from api.schemas.memories import (
     MemoryDetailOut,
     MemoryIn,
     MemoryOut,
@@ -20,7 +21,6 @@ from api.schemas import (
     MemorySearchOut,
     MemorySearchResult,
     MemoryWriteOut,
-    errors,
 )
 from memfeed.memory import MemoryPatch, MemoryRecord, NewMemory
 from memfeed.memory.records import KIND_PATTERN, MAX_TEXT_CHARS

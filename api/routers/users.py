@@ -11,17 +11,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 
 from api.deps import RuntimeDep, UserAccess
-from api.schemas import (
-    ExportedEvent,
-    FeedEntry,
-    FeedOut,
-    MemoryDetailOut,
-    ProfileOut,
-    UserExportOut,
-    UserIn,
-    UserOut,
-    errors,
-)
+from api.schemas.common import errors
+from api.schemas.feeds import FeedEntry, FeedOut
+from api.schemas.memories import MemoryDetailOut
+from api.schemas.users import ExportedEvent, ProfileOut, UserExportOut, UserIn, UserOut
 from memfeed.feed.service import FeedQuery
 from memfeed.platform.inputs import ID_PATTERN
 from memfeed.privacy.service import UserExport
