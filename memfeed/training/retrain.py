@@ -29,7 +29,8 @@ from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import Database
 from memfeed.platform.storage.schema import Event, Item, ItemVector
 from memfeed.platform.storage.types import utcnow
-from memfeed.registry.versions import Manifest, ModelRegistry
+from memfeed.registry.manifest import Manifest
+from memfeed.registry.versions import ModelRegistry
 from memfeed.training.baselines import als_defaults_ranker, item_knn_ranker
 from memfeed.training.evaluation import Ranker, Split, evaluate_rankers, popularity_ranker, temporal_split
 from memfeed.training.offline import Catalog, ProfileSettings, hybrid_ranker, recent_popularity_vector
