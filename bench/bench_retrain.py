@@ -51,7 +51,8 @@ from memfeed.platform.settings import Settings
 from memfeed.platform.storage import Event, Item, ItemVector, create_database
 from memfeed.platform.storage.db import Database
 from memfeed.platform.storage.migrate import upgrade
-from memfeed.registry.versions import Manifest, ModelRegistry
+from memfeed.registry.manifest import Manifest
+from memfeed.registry.versions import ModelRegistry
 from memfeed.training.evaluation import Ranker, Split
 
 TARGET_SECONDS = 120.0

@@ -9,7 +9,9 @@ import typer
 
 from memfeed.platform.errors import MemfeedError
 from memfeed.platform.settings import get_settings
-from memfeed.registry.versions import Manifest, ModelRegistry
+from memfeed.registry.manifest import Manifest
+from memfeed.registry.service import ModelService
+from memfeed.registry.versions import ModelRegistry
 
 models_app = typer.Typer(help="Model versions in models/.", no_args_is_help=True)
 
@@ -18,8 +20,12 @@ LISTED_METRICS = ("ndcg@10", "recall@10")
 OWN_ROW = "memfeed"
 
 
-def _registry() -> ModelRegistry:
-    return ModelRegistry(get_settings().models_dir)
+NOT_SERVING = "none"
+"""What a CLI process serves: no feeds (servers pick promotions up at their next poll)."""
+
+
+def _service() -> ModelService:
+    return ModelService(ModelRegistry(get_settings().models_dir), None, lambda: NOT_SERVING)
 
 
 def _fail(exc: MemfeedError) -> NoReturn:
@@ -55,25 +61,21 @@ def _line(manifest: Manifest, champion: str | None) -> str:
 @models_app.command("list")
 def list_versions() -> None:
     """One line per version, oldest first: id, created (UTC), key metrics, champion marker."""
-    registry = _registry()
-    versions = registry.versions()
-    if not versions:
+    listing = _service().list(tolerate_bad_pointer=True)  # an unreadable pointer must not hide versions
+    if not listing.manifests:
         typer.echo("no versions yet")
         return
-    try:
-        champion = registry.champion()
-    except MemfeedError as exc:  # an unreadable pointer should not hide the versions
-        typer.echo(exc.message, err=True)
-        champion = None
-    for manifest in versions:
-        typer.echo(_line(manifest, champion))
+    if listing.pointer_error is not None:
+        typer.echo(listing.pointer_error, err=True)
+    for manifest in reversed(listing.manifests):
+        typer.echo(_line(manifest, listing.champion))
 
 
 @models_app.command("show")
 def show(version: str) -> None:
     """Print a version's manifest as JSON."""
     try:
-        manifest = _registry().get(version)
+        manifest = _service().show(version)
     except MemfeedError as exc:
         _fail(exc)
     typer.echo(json.dumps(manifest.to_dict(), indent=2))
@@ -83,7 +85,7 @@ def show(version: str) -> None:
 def promote(version: str) -> None:
     """Verify a version's checksums and make it the champion (servers pick it up on their next poll)."""
     try:
-        manifest = _registry().promote(version)
+        manifest = _service().promote(version)
     except MemfeedError as exc:
         _fail(exc)
     typer.echo(f"champion is now {manifest.version}")
@@ -93,7 +95,7 @@ def promote(version: str) -> None:
 def rollback() -> None:
     """Make the previous champion serve again; repeat to go further back."""
     try:
-        manifest = _registry().rollback()
+        manifest = _service().rollback()
     except MemfeedError as exc:
         _fail(exc)
     typer.echo(f"champion is now {manifest.version}")

@@ -174,9 +174,8 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     telemetry = Telemetry()
     feeds.telemetry = memories.telemetry = telemetry
     registry = ModelRegistry(settings.models_dir)
-    watcher = ModelWatcher(registry, feeds)
     privacy = PrivacyService(database, memories, feeds, server_secret(settings))
-    watcher.suppress = privacy.suppress
+    watcher = ModelWatcher(registry, feeds, suppress=privacy.suppress)
     watcher.check()
     return Runtime(
         settings=settings,

@@ -1,7 +1,11 @@
 """Prefect flows: thin orchestration over `memfeed` core functions (no business logic here).
 
 Run without a server (ephemeral mode) from `memfeed retrain`, or served on schedules by
-`memfeed pipelines serve` (see deployments.py).
+`memfeed pipelines serve` (see deployments.py). Each flow reads `get_settings()` once at its entry unless
+given `settings`, and passes them down; a flow that embeds loads the embedder once.
+
+Prefect records a flow run's parameters in its database, Settings (with their secrets) included when
+passed: in-process callers may pass them, deployments never do.
 """
 
 from __future__ import annotations
@@ -10,27 +14,21 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 
-from memfeed.catalog.embedding import load_embedder
-from memfeed.catalog.service import embed_missing
-from memfeed.memory.service import purge_expired_memories
 from memfeed.platform.settings import Settings, get_settings
-from memfeed.platform.storage.db import create_database
 from memfeed.registry.versions import ModelRegistry
-from memfeed.training.retrain import (
-    Decision,
-    Evaluation,
-    PromoteMode,
-    TrainingData,
-    champion_params,
-    decide,
-    evaluate,
-    load_training_data,
-    publish,
-    train_params,
-)
+from memfeed.training.retrain import PromoteMode, decide
 from memfeed.training.runs import retrain_lock
+from pipelines.tasks import (
+    embed_items_task,
+    evaluate_task,
+    load_task,
+    publish_task,
+    purge_memories_task,
+    purge_versions_task,
+    settings_embedder,
+)
 
 
 @dataclass
@@ -45,84 +43,30 @@ class RetrainReport:
         return asdict(self)
 
 
-@task(name="embed-items", retries=1)
-def embed_items_task(settings: Settings) -> int:
-    """Embed items whose text changed or that lack a vector for the current embedder."""
-    logger = get_run_logger()
-    embedder = load_embedder(
-        settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
-    )
-    database = create_database(settings.resolved_database_url)
-    try:
-        with database.session() as session:
-            count = embed_missing(session, embedder, progress=logger.info)
-    finally:
-        database.dispose()
-    logger.info("embedded %d items (unchanged items skipped by content hash)", count)
-    return count
-
-
-@task(name="load-training-data")
-def load_task(settings: Settings) -> TrainingData:
-    embedder = load_embedder(
-        settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
-    )
-    database = create_database(settings.resolved_database_url)
-    try:
-        return load_training_data(database, embedder.embedder_id, embedder.dim)
-    finally:
-        database.dispose()
-
-
-@task(name="evaluate")
-def evaluate_task(data: TrainingData, settings: Settings, registry: ModelRegistry) -> Evaluation:
-    """Challenger vs champion (same training split) vs baselines on one temporal hold-out."""
-    result = evaluate(data, train_params(settings), settings, champion_params(registry.champion_manifest()))
-    get_run_logger().info("metrics: %s", {k: v for k, v in result.metrics.items()})
-    return result
-
-
-@task(name="publish")
-def publish_task(
-    data: TrainingData,
-    evaluation: Evaluation,
-    decision: Decision,
-    settings: Settings,
-    registry: ModelRegistry,
-) -> str:
-    embedder = load_embedder(
-        settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
-    )
-    manifest = publish(
-        registry,
-        data,
-        train_params(settings),
-        evaluation,
-        decision,
-        embedder_id=embedder.embedder_id,
-        settings=settings,
-    )
-    return manifest.version
-
-
 @flow(name="embed-items")
-def embed_items_flow() -> int:
-    return embed_items_task(get_settings())
+def embed_items_flow(settings: Settings | None = None) -> int:
+    """Embed new and changed items; returns how many were embedded."""
+    settings = settings if settings is not None else get_settings()
+    return embed_items_task(settings, settings_embedder(settings))
 
 
 @flow(name="retrain")
-def retrain_flow(promote: str = "auto") -> dict[str, Any]:
-    """embed -> load -> train and evaluate -> decide -> publish (-> promote). One at a time (a file lock)."""
-    settings = get_settings()
+def retrain_flow(promote: str = "auto", settings: Settings | None = None) -> dict[str, Any]:
+    """embed -> load -> train and evaluate -> decide -> publish (-> promote). One at a time (a file lock).
+
+    Returns `RetrainReport.to_dict()`: version, promoted, reason, metrics, seconds.
+    """
+    settings = settings if settings is not None else get_settings()
     started = time.perf_counter()
     registry = ModelRegistry(settings.models_dir)
     with retrain_lock(settings.models_dir):
-        embed_items_task(settings)
-        data = load_task(settings)
+        embedder = settings_embedder(settings)
+        embed_items_task(settings, embedder)
+        data = load_task(settings, embedder)
         evaluation = evaluate_task(data, settings, registry)
         decision = decide(evaluation, PromoteMode(promote), settings.promotion_margin)
         get_run_logger().info("decision: %s", decision.reason)
-        version = publish_task(data, evaluation, decision, settings, registry)
+        version = publish_task(data, evaluation, decision, settings, registry, embedder.embedder_id)
     report = RetrainReport(
         version,
         decision.promote,
@@ -133,25 +77,12 @@ def retrain_flow(promote: str = "auto") -> dict[str, Any]:
     return report.to_dict()
 
 
-@task(name="purge-expired-memories", retries=1)
-def purge_memories_task(settings: Settings) -> int:
-    """Delete memories past their expiry (already invisible to every read; this frees the rows)."""
-    database = create_database(settings.resolved_database_url)
-    try:
-        with database.session() as session:
-            count = purge_expired_memories(session)
-    finally:
-        database.dispose()
-    get_run_logger().info("purged %d expired memories", count)
-    return count
-
-
 @flow(name="purge")
-def purge_flow(keep: int | None = None) -> list[str]:
+def purge_flow(keep: int | None = None, settings: Settings | None = None) -> list[str]:
     """Remove stale model versions (keeps the newest N, the champion and the rollback target) and
     expired memories (their count is logged). Returns the removed versions."""
-    settings = get_settings()
-    removed = ModelRegistry(settings.models_dir).purge(keep if keep is not None else settings.keep_versions)
-    get_run_logger().info("removed %d stale versions", len(removed))
+    settings = settings if settings is not None else get_settings()
+    registry = ModelRegistry(settings.models_dir)
+    removed = purge_versions_task(registry, keep if keep is not None else settings.keep_versions)
     purge_memories_task(settings)
     return removed

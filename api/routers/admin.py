@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import AdminCaller, RuntimeDep
 from api.schemas.admin import ModelList, ModelOut, RunOut, RunStarted
 from api.schemas.common import errors
-from memfeed.registry.versions import Manifest
+from memfeed.registry.manifest import Manifest
 from memfeed.training.launch import start_retrain_process
 from memfeed.training.retrain import PromoteMode
 from memfeed.training.runs import RetrainBusy, active_run, create_run, get_run, retrain_running, update_run

@@ -12,28 +12,33 @@ Layout (see docs/models.md):
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from memfeed.platform.errors import InvalidInput, MemfeedError, NotFound
+from memfeed.registry.checksums import fsync_dir, hash_tree, sha256_file, write_atomic
 from memfeed.registry.codeversion import code_version
+from memfeed.registry.manifest import (
+    MANIFEST,
+    Manifest,
+    ModelCorrupt,
+    artifact_path,
+    is_version_name,
+    load_manifest,
+    utc_iso,
+)
 
 __all__ = [
-    "Manifest",
-    "ModelCorrupt",
     "ModelRegistry",
     "NoPreviousChampion",
     "VersionNotFound",
@@ -42,156 +47,21 @@ __all__ = [
 
 log = logging.getLogger("memfeed.registry.versions")
 
-MANIFEST = "manifest.json"
 POINTER = "champion"
 LOCK = ".lock"
 STAGING_PREFIX = ".staging-"
 DELETING_PREFIX = ".deleting-"
 STALE_STAGING_SECONDS = 3600.0
-_CHUNK = 1 << 20
-# a plain folder name: no separators, no "." or "..", no hidden (staging) folders
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_STR_FIELDS = ("version", "created_at", "embedder")
-_DICT_FIELDS = ("code", "data", "parameters", "metrics", "files", "decision")
 
 
 class VersionNotFound(NotFound):
     """No committed version of that name (also for names that are not plain folder names)."""
 
 
-class ModelCorrupt(MemfeedError):
-    """A version's files do not match its manifest, or the manifest (or pointer) cannot be read."""
-
-    code = "conflict"
-
-
 class NoPreviousChampion(MemfeedError):
     """Rollback asked for, but the champion history is empty."""
 
     code = "conflict"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """Everything needed to trust and rebuild a version: data watermark, code, parameters, checksums."""
-
-    version: str
-    created_at: str
-    code: dict[str, Any]
-    data: dict[str, Any]
-    parameters: dict[str, Any]
-    metrics: dict[str, Any]
-    embedder: str
-    files: dict[str, dict[str, Any]]
-    decision: dict[str, Any]
-    path: Path
-
-    def to_dict(self) -> dict[str, Any]:
-        """The manifest.json body (everything but `path`)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"}
-
-
-def _is_plain_name(name: object) -> bool:
-    return isinstance(name, str) and _PLAIN_NAME.fullmatch(name) is not None
-
-
-def _utc_iso(moment: datetime) -> str:
-    """Microseconds included, so versions begun within one second still sort by creation."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make renames inside `directory` durable; best effort where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, data: bytes, *, newer_than_ns: int | None = None) -> None:
-    """Write, fsync, os.replace: readers see the old file or the new one, never a torn one.
-
-    `newer_than_ns` forces the new file's mtime past the old one's, so pollers comparing mtimes never miss
-    two writes that land in the same filesystem timestamp tick.
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    if newer_than_ns is not None:
-        stat = os.stat(tmp)
-        if stat.st_mtime_ns <= newer_than_ns:
-            os.utime(tmp, ns=(stat.st_atime_ns, newer_than_ns + 1))
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _sha256(path: Path, *, sync: bool = False) -> tuple[str, int]:
-    """(hex digest, size) of a file read in chunks; `sync` also flushes it to disk before a commit."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as src:
-        while chunk := src.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-        if sync:
-            os.fsync(src.fileno())
-    return digest.hexdigest(), size
-
-
-def _hash_tree(root: Path) -> dict[str, dict[str, Any]]:
-    """{relative posix path: {"sha256", "bytes"}} for every file under `root` except the top-level manifest."""
-    files: dict[str, dict[str, Any]] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            raise InvalidInput(f"{rel} is a symlink; a model version must hold real files", {"file": rel})
-        if path.is_dir() or rel == MANIFEST:
-            continue
-        sha, size = _sha256(path, sync=True)
-        files[rel] = {"sha256": sha, "bytes": size}
-    return files
-
-
-def _artifact(folder: Path, rel: str, version: str) -> Path:
-    """The file a manifest entry names, refusing entries that would point outside the version folder."""
-    parts = PurePosixPath(rel).parts
-    if not parts or PurePosixPath(rel).is_absolute() or any(p in ("", ".", "..") for p in parts):
-        raise ModelCorrupt(
-            f"{version}: manifest lists an invalid path {rel!r}", {"version": version, "file": rel}
-        )
-    return folder.joinpath(*parts)
-
-
-def _load_manifest(folder: Path) -> Manifest:
-    """Read and type-check `folder/manifest.json`; ModelCorrupt naming the file if anything is off."""
-    path = folder / MANIFEST
-    details = {"version": folder.name, "file": MANIFEST}
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelCorrupt(f"{path} is missing", details) from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelCorrupt(f"{path} is unreadable: {exc}", details) from exc
-    if not isinstance(raw, dict):
-        raise ModelCorrupt(f"{path} is not a JSON object", details)
-    wrong = [key for key in _STR_FIELDS if not isinstance(raw.get(key), str)]
-    wrong += [key for key in _DICT_FIELDS if not isinstance(raw.get(key), dict)]
-    if wrong:
-        raise ModelCorrupt(f"{path} has missing or mistyped fields: {', '.join(wrong)}", details)
-    if raw["version"] != folder.name:
-        raise ModelCorrupt(f"{path} says version {raw['version']!r}, folder is {folder.name!r}", details)
-    for rel, info in raw["files"].items():
-        if not (
-            isinstance(info, dict) and isinstance(info.get("sha256"), str) and type(info.get("bytes")) is int
-        ):
-            raise ModelCorrupt(f"{path} has a malformed entry for {rel}", details)
-    return Manifest(**{key: raw[key] for key in (*_STR_FIELDS, *_DICT_FIELDS)}, path=folder)
 
 
 class VersionWriter:
@@ -248,18 +118,18 @@ class VersionWriter:
             parameters=parameters,
             metrics=metrics,
             embedder=embedder,
-            files=_hash_tree(self.path),
+            files=hash_tree(self.path, skip=MANIFEST),
             decision=decision,
             path=final,
         )
         text = json.dumps(manifest.to_dict(), indent=2) + "\n"
-        _write_atomic(self.path / MANIFEST, text.encode("utf-8"))
+        write_atomic(self.path / MANIFEST, text.encode("utf-8"))
         os.rename(self.path, final)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         self._state = "committed"
         self._release()
         log.info("committed model version %s (%d files)", self.version, len(manifest.files))
-        return _load_manifest(final)  # a deep copy, exactly as later readers will see it
+        return load_manifest(final)  # a deep copy, exactly as later readers will see it
 
     def abort(self) -> None:
         """Remove the staging folder; a no-op after commit or a previous abort."""
@@ -287,7 +157,7 @@ class ModelRegistry:
             if (self.root / version).exists():
                 continue
             try:
-                return VersionWriter(self.root, version, _utc_iso(now))
+                return VersionWriter(self.root, version, utc_iso(now))
             except FileExistsError:
                 continue
         raise RuntimeError(f"could not pick an unused version name in {self.root}")
@@ -296,25 +166,25 @@ class ModelRegistry:
         """Every committed version, oldest first; unreadable ones are skipped with a warning."""
         found: list[Manifest] = []
         for entry in self.root.iterdir():
-            if not _is_plain_name(entry.name) or not entry.is_dir():
+            if not is_version_name(entry.name) or not entry.is_dir():
                 continue
             try:
-                found.append(_load_manifest(entry))
+                found.append(load_manifest(entry))
             except ModelCorrupt as exc:
                 log.warning("skipping model version %s: %s", entry.name, exc.message)
         return sorted(found, key=lambda m: (m.created_at, m.version))
 
     def get(self, version: str) -> Manifest:
         """The manifest of one version (not verified: see `verify`)."""
-        if not _is_plain_name(version) or not (self.root / version).is_dir():
+        if not is_version_name(version) or not (self.root / version).is_dir():
             raise VersionNotFound(f"no model version {version!r}", {"version": version})
-        return _load_manifest(self.root / version)
+        return load_manifest(self.root / version)
 
     def verify(self, version: str) -> Manifest:
         """Re-hash every file the manifest lists; ModelCorrupt naming the first file that is off."""
         manifest = self.get(version)
         for rel, info in manifest.files.items():
-            path = _artifact(manifest.path, rel, version)
+            path = artifact_path(manifest.path, rel, version)
             details = {"version": version, "file": rel}
             if not path.is_file():
                 raise ModelCorrupt(f"{version}: artifact {rel} is missing ({path})", details)
@@ -324,7 +194,7 @@ class ModelRegistry:
                     f"{version}: artifact {rel} has {size} bytes, manifest says {info['bytes']} ({path})",
                     details,
                 )
-            if _sha256(path)[0] != info["sha256"]:
+            if sha256_file(path)[0] != info["sha256"]:
                 raise ModelCorrupt(f"{version}: artifact {rel} does not match its sha256 ({path})", details)
         return manifest
 
@@ -348,9 +218,9 @@ class ModelRegistry:
         history = raw.get("history", []) if isinstance(raw, dict) else None
         if not (
             isinstance(raw, dict)
-            and _is_plain_name(raw.get("version"))
+            and is_version_name(raw.get("version"))
             and isinstance(history, list)
-            and all(_is_plain_name(v) for v in history)
+            and all(is_version_name(v) for v in history)
         ):
             raise ModelCorrupt(
                 f"champion pointer {path} is unreadable; delete it and promote a version", {"file": POINTER}
@@ -360,11 +230,11 @@ class ModelRegistry:
     def _write_pointer(self, version: str, history: list[str], promoted_at: str | None = None) -> None:
         pointer = {
             "version": version,
-            "promoted_at": promoted_at or _utc_iso(datetime.now(UTC)),
+            "promoted_at": promoted_at or utc_iso(datetime.now(UTC)),
             "history": history,
         }
         data = (json.dumps(pointer, indent=2) + "\n").encode("utf-8")
-        _write_atomic(self.root / POINTER, data, newer_than_ns=self._pointer_mtime_ns())
+        write_atomic(self.root / POINTER, data, newer_than_ns=self._pointer_mtime_ns())
 
     def champion(self) -> str | None:
         """The serving version id, or None before the first promote."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from memfeed.feed.service import FeedService
 from memfeed.model.bundle import ServingModel, load_bundle
 from memfeed.platform.errors import MemfeedError
 from memfeed.registry.versions import ModelRegistry
@@ -21,16 +21,32 @@ from memfeed.registry.versions import ModelRegistry
 log = logging.getLogger("memfeed.models")
 
 
+class ServesModel(Protocol):
+    """What the watcher swaps into: the feed service's `model` slot, read once per request."""
+
+    model: ServingModel | None
+
+
 class ModelWatcher:
-    def __init__(self, registry: ModelRegistry, feeds: FeedService) -> None:
+    """Polls the registry's champion pointer and keeps `feeds.model` on the champion.
+
+    `suppress` drops erased users from a model: it runs on every model before it serves, and on the serving
+    one at each check (picking up erasures made through other processes). The runtime passes
+    `PrivacyService.suppress`; None (tests, tools) serves models as loaded.
+    """
+
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        feeds: ServesModel,
+        suppress: Callable[[ServingModel], int] | None = None,
+    ) -> None:
         self.registry = registry
         self.feeds = feeds
+        self.suppress = suppress
         self._seen: object = object()
         self._lock = threading.Lock()
         self.last_error: str | None = None
-        self.suppress: Callable[[ServingModel], object] | None = None
-        """Drops erased users from a model: run on every model before it serves, and on the serving one at
-        each check (picking up erasures made through other processes); the runtime wires in privacy."""
 
     def check(self) -> bool:
         """Load the champion if the pointer changed since the last look; True when a new model is serving."""

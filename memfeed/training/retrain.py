@@ -17,9 +17,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-from sqlalchemy import func, select
-
 from memfeed.events.records import Interaction
 from memfeed.events.weights import event_weight
 from memfeed.feed.popularity import engagement_age_days
@@ -28,12 +25,13 @@ from memfeed.model.bundle import save_bundle
 from memfeed.model.factors import Factors, TrainParams, build_matrix, fit_content_map, fit_factors
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import Event, Item, ItemVector
 from memfeed.platform.storage.types import utcnow
-from memfeed.registry.versions import Manifest, ModelRegistry
+from memfeed.registry.manifest import Manifest
+from memfeed.registry.versions import ModelRegistry
 from memfeed.training.baselines import als_defaults_ranker, item_knn_ranker
 from memfeed.training.evaluation import Ranker, Split, evaluate_rankers, popularity_ranker, temporal_split
 from memfeed.training.offline import Catalog, ProfileSettings, hybrid_ranker, recent_popularity_vector
+from memfeed.training.repository import TrainingDataRepository
 
 log = logging.getLogger("memfeed.training.retrain")
 
@@ -71,7 +69,7 @@ class Evaluation:
 
 
 @dataclass
-class Decision:
+class PromotionDecision:
     promote: bool
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -90,22 +88,10 @@ def train_params(settings: Settings) -> TrainParams:
 
 def load_training_data(database: Database, embedder_id: str, dim: int) -> TrainingData:
     """All events (streamed from the database) and the current content vector of every item."""
-    events: list[tuple[str, Interaction]] = []
-    with database.session() as session:
-        stmt = select(Event.user_id, Event.item_id, Event.type, Event.value, Event.ts).order_by(Event.id)
-        for row in session.execute(stmt.execution_options(yield_per=20_000)):
-            events.append((row.user_id, Interaction(row.item_id, row.type, row.value, row.ts)))
-        vectors: dict[str, np.ndarray] = {}
-        published: dict[str, datetime | None] = {}
-        stmt_vectors = (
-            select(ItemVector.item_id, ItemVector.vector, Item.published_at)
-            .join(Item, Item.item_id == ItemVector.item_id)
-            .where(ItemVector.embedder == embedder_id)
-        )
-        for r in session.execute(stmt_vectors):
-            vectors[r.item_id] = np.frombuffer(r.vector, dtype=np.float32)
-            published[r.item_id] = r.published_at
-        last = session.scalar(select(func.max(Event.ts)))
+    data = TrainingDataRepository(database)
+    events = list(data.all_interactions())
+    vectors, published = data.item_vectors(embedder_id)
+    last = data.latest_event_time()
     users = len({u for u, _ in events})
     return TrainingData(events, Catalog.from_vectors(vectors, dim, published), last, users)
 
@@ -209,21 +195,21 @@ def evaluate(
     return Evaluation(metrics, protocol)
 
 
-def decide(evaluation: Evaluation, mode: PromoteMode, margin: float) -> Decision:
+def decide(evaluation: Evaluation, mode: PromoteMode, margin: float) -> PromotionDecision:
     challenger = evaluation.metrics["memfeed"][PRIMARY_METRIC]
     champion = evaluation.metrics.get("champion", {}).get(PRIMARY_METRIC)
     details = {"metric": PRIMARY_METRIC, "challenger": challenger, "champion": champion, "margin": margin}
     if mode == PromoteMode.always:
-        return Decision(True, "promote=always", details)
+        return PromotionDecision(True, "promote=always", details)
     if mode == PromoteMode.never:
-        return Decision(False, "promote=never", details)
+        return PromotionDecision(False, "promote=never", details)
     if champion is None:
-        return Decision(True, "no champion yet", details)
+        return PromotionDecision(True, "no champion yet", details)
     if challenger >= champion * (1 + margin):
-        return Decision(
+        return PromotionDecision(
             True, f"{PRIMARY_METRIC} {challenger:.4f} >= champion {champion:.4f} x (1 + {margin:g})", details
         )
-    return Decision(
+    return PromotionDecision(
         False, f"{PRIMARY_METRIC} {challenger:.4f} < champion {champion:.4f} x (1 + {margin:g})", details
     )
 
@@ -233,7 +219,7 @@ def publish(
     data: TrainingData,
     params: TrainParams,
     evaluation: Evaluation,
-    decision: Decision,
+    decision: PromotionDecision,
     *,
     embedder_id: str,
     settings: Settings,

@@ -22,13 +22,9 @@ import memfeed
 from cli.models import models_app
 from memfeed.platform.settings import get_settings
 from memfeed.registry.codeversion import code_version
-from memfeed.registry.versions import (
-    Manifest,
-    ModelCorrupt,
-    ModelRegistry,
-    NoPreviousChampion,
-    VersionNotFound,
-)
+from memfeed.registry.manifest import Manifest, ModelCorrupt
+from memfeed.registry.service import ModelService
+from memfeed.registry.versions import ModelRegistry, NoPreviousChampion, VersionNotFound
 
 VERSION_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 runner = CliRunner()
@@ -309,3 +305,27 @@ def test_cli_promote_of_corrupt_version_exits_1(models_dir: Path) -> None:
     result = runner.invoke(models_app, ["promote", manifest.version])
     assert result.exit_code == 1 and "item_vectors.npy" in result.stderr
     assert registry.champion() is None
+
+
+def test_cli_list_shows_versions_despite_an_unreadable_pointer(models_dir: Path) -> None:
+    registry = ModelRegistry(models_dir)
+    manifest = make_version(registry)
+    (models_dir / "champion").write_text("{not json")
+    result = runner.invoke(models_app, ["list"])
+    assert result.exit_code == 0 and result.stdout.split()[0] == manifest.version
+    assert "champion pointer" in result.stderr and "champion" not in result.stdout
+
+
+def test_model_service_lists_newest_first_and_refuses_an_unreadable_pointer(registry: ModelRegistry) -> None:
+    old, new = make_version(registry), make_version(registry)
+    service = ModelService(registry, None, lambda: "content:test")
+    assert service.promote(old.version).version == old.version
+    listing = service.list()
+    assert [m.version for m in listing.manifests] == [new.version, old.version]
+    assert (listing.champion, listing.serving, listing.pointer_error) == (old.version, "content:test", None)
+    assert service.show(new.version) == new
+    (registry.root / "champion").write_text("{not json")
+    with pytest.raises(ModelCorrupt):
+        service.list()
+    tolerated = service.list(tolerate_bad_pointer=True)
+    assert tolerated.champion is None and tolerated.pointer_error and len(tolerated.manifests) == 2
