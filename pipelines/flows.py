@@ -14,8 +14,9 @@ from prefect import flow, get_run_logger, task
 
 from memfeed.catalog.embedding import load_embedder
 from memfeed.catalog.service import embed_missing
-from memfeed.memory.service import purge_expired_memories
+from memfeed.memory import MemoryService
 from memfeed.platform.settings import Settings, get_settings
+from memfeed.platform.signing import server_secret
 from memfeed.platform.storage.db import create_database
 from memfeed.registry.versions import ModelRegistry
 from memfeed.training.retrain import (
@@ -138,8 +139,10 @@ def purge_memories_task(settings: Settings) -> int:
     """Delete memories past their expiry (already invisible to every read; this frees the rows)."""
     database = create_database(settings.resolved_database_url)
     try:
-        with database.session() as session:
-            count = purge_expired_memories(session)
+        embedder = load_embedder(
+            settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
+        )
+        count = MemoryService(database, embedder, settings, server_secret(settings)).purge_expired()
     finally:
         database.dispose()
     get_run_logger().info("purged %d expired memories", count)

@@ -1,11 +1,11 @@
-"""What goes into and comes out of the memory store: plain dataclasses, and the input rules they obey."""
+"""What goes into and comes out of the memory service: plain dataclasses, and the input rules they obey."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from memfeed.platform.errors import InvalidInput
 
@@ -83,13 +83,21 @@ class MemoryRecord:
     expires_at: datetime | None
     mentions: int
     history: list[RevisionRecord] | None = None
-    """Filled only by `MemoryStore.get(..., with_history=True)` and `memories_of`."""
+    """Filled only by `MemoryService.get(..., with_history=True)` and `memories_of`."""
 
 
 @dataclass(frozen=True)
 class AddResult:
     memory: MemoryRecord
     merged: bool
+
+
+@dataclass(frozen=True)
+class ErasedMemories:
+    """What erasing a user's memories removed: memory rows and their revision rows."""
+
+    memories: int
+    revisions: int
 
 
 @dataclass(frozen=True)
@@ -110,3 +118,19 @@ class SearchHit:
     occurred_at: datetime
     session_id: str | None
     metadata: dict[str, Any]
+
+
+class StoredMemory(NamedTuple):
+    """The columns a per-user snapshot is built from (one row of `memories`, no ORM object)."""
+
+    memory_id: str
+    text: str
+    kind: str
+    session_id: str | None
+    meta: dict[str, Any] | None
+    content_hash: str
+    vector: bytes
+    embedder: str
+    created_at: datetime
+    occurred_at: datetime
+    expires_at: datetime | None
