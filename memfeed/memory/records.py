@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from memfeed.platform.errors import InvalidInput
+from memfeed.platform.inputs import _no_nul
 
 MAX_TEXT_CHARS = 4000
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -28,8 +29,10 @@ def check_text(text: str) -> str:
         raise InvalidInput("text must not be empty or whitespace only")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInput(f"text is longer than {MAX_TEXT_CHARS} characters")
-    if "\x00" in text:
-        raise InvalidInput("text must not contain NUL characters")
+    try:
+        _no_nul(text)
+    except ValueError as exc:
+        raise InvalidInput(f"text {exc}") from exc
     return cleaned
 
 

@@ -77,7 +77,7 @@ class MemoryService:
         self.embed_batch_size = max(settings.memory_embed_batch_size, 1)
         self.cache = MemoryCache(settings.memory_cache_users)
         self._never_written = UserMemories.from_rows(0, [], np.zeros((0, embedder.dim), dtype=np.float32))
-        self.telemetry = telemetry or Telemetry()
+        self.telemetry = telemetry if telemetry is not None else Telemetry()
         self.cursors = KeysetCodec(cursor_secret)
 
     # --- writes ---------------------------------------------------------------------------------
