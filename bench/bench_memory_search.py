@@ -2,7 +2,7 @@
 
 Run: python bench/bench_memory_search.py [--total 1000000] [--per-user 10000] [--queries 500]
 
-Target: p99 of `MemoryStore.search` (hybrid: dense + BM25 + recency, filters, version check) <= 10 ms with
+Target: p99 of `MemoryService.search` (hybrid: dense + BM25 + recency, filters, version check) <= 10 ms with
 10k memories for the user, excluding the query's embedding (measured and printed separately: the API pays
 it once per request). The ratio printed is memfeed's p50 over the p50 of `matrix @ q` + `argpartition` top-k
 over the same (10k, 384) float32 matrix, i.e. the price of hybrid search and its bookkeeping over the bare
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memfeed.catalog.embedding import load_embedder
 from memfeed.demo.data import generate_demo
-from memfeed.memory.service import MemoryStore
+from memfeed.memory.service import MemoryService
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import create_database, open_database
 from memfeed.platform.storage.migrate import upgrade
@@ -123,7 +123,7 @@ def main() -> None:
             f"{args.total:,} memories over {args.total // args.per_user} users in {time.perf_counter() - started:.0f} s"
         )
         with open_database(settings) as database:
-            store = MemoryStore(database, embedder, settings, b"bench")
+            store = MemoryService(database, embedder, settings, b"bench")
             rng = np.random.default_rng(5)
             vectors = rng.standard_normal((len(queries), DIM)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

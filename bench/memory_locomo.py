@@ -4,7 +4,7 @@ Run: python bench/memory_locomo.py [--data PATH] [--out FILE.json] [--variants]
 
 The dataset is read from `--data`, else `$MEMFEED_LOCOMO_PATH`, else ../shared/data/locomo/locomo-dev.json
 (never copied into the repository). Every turn of a conversation becomes a memory of that conversation's user
-through `MemoryStore.add_many` (real SQLite file, real MiniLM): text "Speaker: what they said" (plus
+through `MemoryService.add_many` (real SQLite file, real MiniLM): text "Speaker: what they said" (plus
 "[shares a photo of <caption>]" when the turn shared an image), occurred-at = its session's date, the turn's
 `dia_id` in metadata. Dedup is off so every turn stays addressable. Each question of categories 1-4 (single-hop,
 temporal, open-domain, multi-hop; category 5 is adversarial, with no evidence) is asked of that user as of the
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memfeed.catalog.embedding import load_embedder
 from memfeed.memory.records import NewMemory
-from memfeed.memory.service import MemoryStore
+from memfeed.memory.service import MemoryService
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.migrate import upgrade
@@ -83,7 +83,9 @@ def load_conversations(path: Path) -> tuple[list[tuple[str, NewMemory]], list[Qu
     return memories, questions
 
 
-def evaluate(store: MemoryStore, questions: list[Question], vectors: np.ndarray, mode: str) -> dict[str, Any]:
+def evaluate(
+    store: MemoryService, questions: list[Question], vectors: np.ndarray, mode: str
+) -> dict[str, Any]:
     recalls = {k: [] for k in KS}  # type: dict[int, list[float]]
     by_category: dict[int, list[float]] = {c: [] for c in CATEGORIES}
     latencies = []
@@ -130,7 +132,7 @@ def main() -> None:
             embedder = load_embedder(
                 settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
             )
-            store = MemoryStore(database, embedder, settings, b"locomo")
+            store = MemoryService(database, embedder, settings, b"locomo")
             started = time.perf_counter()
             store.add_many(memories, dedup=False)
             print(f"stored in {time.perf_counter() - started:.1f} s", flush=True)

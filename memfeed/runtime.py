@@ -19,19 +19,20 @@ from memfeed.events.service import EventService
 from memfeed.feed.cursor import CursorCodec
 from memfeed.feed.page_cache import CachedFeeds
 from memfeed.feed.service import FeedPage, FeedQuery, FeedService
-from memfeed.memory import MemoryStore
+from memfeed.memory import MemoryService
 from memfeed.memory.preferences import stated_preferences
 from memfeed.platform.auth import ApiKeyVerifier, Caller, TokenVerifier
 from memfeed.platform.cache import LocalCache, build_cache
 from memfeed.platform.settings import Settings
 from memfeed.platform.signing import jwt_secret, server_secret
 from memfeed.platform.storage.db import Database, create_database
-from memfeed.platform.storage.schema import Item, User
-from memfeed.platform.storage.types import utcnow
+from memfeed.platform.storage.schema import Item
 from memfeed.platform.telemetry import Telemetry
 from memfeed.privacy.service import ErasureReport, PrivacyService, UserExport
 from memfeed.registry.versions import ModelRegistry
 from memfeed.registry.watcher import ModelWatcher
+from memfeed.users.records import UserRecord
+from memfeed.users.service import UserService
 from vectorstore import VectorIndex
 
 log = logging.getLogger("memfeed")
@@ -54,7 +55,8 @@ class Runtime:
     tokens: TokenVerifier
     registry: ModelRegistry
     watcher: ModelWatcher
-    memories: MemoryStore
+    users: UserService
+    memories: MemoryService
     privacy: PrivacyService
     telemetry: Telemetry = field(default_factory=Telemetry)
     """Counters for /metrics, shared with the feed and memory services."""
@@ -95,17 +97,8 @@ class Runtime:
 
     # --- users and events -----------------------------------------------------------------------
 
-    def upsert_user(self, user_id: str, traits: dict[str, Any]) -> tuple[User, bool]:
-        with self.database.session() as session:
-            user = session.get(User, user_id)
-            created = user is None
-            now = utcnow()
-            if user is None:
-                user = User(user_id=user_id, created_at=now)
-                session.add(user)
-            user.traits = traits
-            user.updated_at = now
-            return user, created
+    def upsert_user(self, user_id: str, traits: dict[str, Any]) -> tuple[UserRecord, bool]:
+        return self.users.upsert(user_id, traits)
 
     def ingest(self, raw_events: Sequence[Any], *, only_user: str | None = None) -> IngestResult:
         return EventService(self.database, self.settings, self.telemetry).ingest(
@@ -169,12 +162,12 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
     )
-    memories = MemoryStore(database, embedder, settings, server_secret(settings))
-    feeds.stated_preferences = lambda user_id: stated_preferences(memories, user_id)
     telemetry = Telemetry()
-    feeds.telemetry = memories.telemetry = telemetry
+    memories = MemoryService(database, embedder, settings, server_secret(settings), telemetry=telemetry)
+    feeds.stated_preferences = lambda user_id: stated_preferences(memories, user_id)
+    feeds.telemetry = telemetry
     registry = ModelRegistry(settings.models_dir)
-    privacy = PrivacyService(database, memories, feeds, server_secret(settings))
+    privacy = PrivacyService(database, memories, lambda: feeds.model, server_secret(settings))
     watcher = ModelWatcher(registry, feeds, suppress=privacy.suppress)
     watcher.check()
     return Runtime(
@@ -187,6 +180,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         tokens=tokens,
         registry=registry,
         watcher=watcher,
+        users=UserService(database),
         memories=memories,
         privacy=privacy,
         telemetry=telemetry,

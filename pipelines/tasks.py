@@ -13,7 +13,7 @@ from memfeed.catalog.embedding import Embedder, load_embedder
 from memfeed.catalog.service import embed_missing
 from memfeed.memory.service import purge_expired_memories
 from memfeed.platform.settings import Settings
-from memfeed.platform.storage.db import create_database
+from memfeed.platform.storage.db import create_database, open_database
 from memfeed.registry.versions import ModelRegistry
 from memfeed.training.retrain import (
     Evaluation,
@@ -97,12 +97,7 @@ def purge_versions_task(registry: ModelRegistry, keep: int) -> list[str]:
 @task(name="purge-expired-memories", retries=1, cache_policy=NO_CACHE)
 def purge_memories_task(settings: Settings) -> int:
     """Delete memories past their expiry (already invisible to every read; this frees the rows)."""
-    database = create_database(settings.resolved_database_url)
-    try:
-        # TODO(memory): purge_expired_memories takes a session today; the memory helper gives it a service face.
-        with database.session() as session:
-            count = purge_expired_memories(session)
-    finally:
-        database.dispose()
+    with open_database(settings) as database:
+        count = purge_expired_memories(database)
     get_run_logger().info("purged %d expired memories", count)
     return count

@@ -30,7 +30,7 @@ MAX_EXCLUDE = 200
     responses={201: {"model": UserOut}, **errors(400, 401, 403, 413, 422)},
 )
 def put_user(body: UserIn, runtime: RuntimeDep, access: UserAccess, response: Response) -> UserOut:
-    user, created = runtime.upsert_user(access.user_id, body.traits)
+    user, created = runtime.users.upsert(access.user_id, body.traits)
     if created:
         response.status_code = status.HTTP_201_CREATED
     return UserOut(

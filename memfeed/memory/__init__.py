@@ -1,13 +1,14 @@
 """Per-user LLM memory: stored facts with dedup on write, hybrid (dense + BM25) search, activity recall.
 
-`MemoryStore` is the service; the other modules are the pure parts it composes (normalization, polarity,
-BM25, fusion, the per-user cache, activity rendering).
+`MemoryService` is the service and `MemoryRepository` holds every statement; the other modules are the pure
+parts the service composes (normalization, polarity, BM25, fusion, the per-user cache, activity rendering).
 """
 
 from __future__ import annotations
 
 from memfeed.memory.records import (
     AddResult,
+    ErasedMemories,
     MemoryPage,
     MemoryPatch,
     MemoryRecord,
@@ -16,14 +17,15 @@ from memfeed.memory.records import (
     SearchHit,
     SearchMode,
 )
-from memfeed.memory.service import MemoryStore
+from memfeed.memory.service import MemoryService
 
 __all__ = [
     "AddResult",
+    "ErasedMemories",
     "MemoryPage",
     "MemoryPatch",
     "MemoryRecord",
-    "MemoryStore",
+    "MemoryService",
     "NewMemory",
     "RevisionRecord",
     "SearchHit",

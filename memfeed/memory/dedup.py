@@ -9,8 +9,14 @@ and quantities (the numbers differ). The threshold and the labelled pairs are in
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
 
 from memfeed.memory.normalize import normalize_text
+from memfeed.memory.records import NewMemory
+from memfeed.memory.snapshots import UserMemories
 
 NEGATION_CUES = frozenset(
     {
@@ -84,3 +90,55 @@ def restates(new_text: str, old_text: str, cosine: float, threshold: float) -> b
     if cosine < threshold:
         return False
     return is_negative(new_text) == is_negative(old_text) and quantities(new_text) == quantities(old_text)
+
+
+@dataclass
+class Pending:
+    """A memory written earlier in the same batch, so a batch dedups against itself too. A merge into it
+    updates `text` and `digest` (the vector stays the one it was written with)."""
+
+    memory_id: str
+    kind: str
+    session_id: str | None
+    text: str
+    digest: str
+    vector: np.ndarray
+
+
+def restated_target(
+    snapshot: UserMemories,
+    pending: list[Pending],
+    memory: NewMemory,
+    vector: np.ndarray,
+    digest: str,
+    threshold: float,
+    now: datetime,
+) -> str | None:
+    """The id of what `memory` restates among this batch's earlier rows or the user's live memories of the
+    same session and kind: the same normalized text first, else the closest that `restates`."""
+    for item in pending:
+        if item.kind == memory.kind and item.session_id == memory.session_id:
+            cosine = float(item.vector @ vector)
+            if item.digest == digest or restates(memory.text, item.text, cosine, threshold):
+                return item.memory_id
+    if not len(snapshot):
+        return None
+    scope = (
+        snapshot.live(now.timestamp())
+        & (snapshot.kinds == memory.kind)
+        & (snapshot.sessions == memory.session_id)
+    )
+    candidates = np.flatnonzero(scope)
+    for i in candidates:
+        if snapshot.hashes[i] == digest:
+            return snapshot.ids[i]
+    if not len(candidates):
+        return None
+    cosines = snapshot.matrix[candidates] @ vector
+    for j in np.argsort(-cosines):
+        if cosines[j] < threshold:
+            break
+        best = int(candidates[j])
+        if restates(memory.text, snapshot.texts[best], float(cosines[j]), threshold):
+            return snapshot.ids[best]
+    return None

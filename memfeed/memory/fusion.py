@@ -91,7 +91,7 @@ def recency_boost(occurred: np.ndarray, now: float, params: FusionParams) -> np.
     return (1.0 + weight * decay) / (1.0 + weight)
 
 
-def top_k(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
+def best_eligible(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best eligible candidates, best first (ties by index, so results are stable)."""
     idx = np.flatnonzero(eligible)
     if len(idx) > k:

@@ -6,7 +6,7 @@ import numpy as np
 
 from memfeed.feed.profile import StatedPreference
 from memfeed.memory.dedup import is_negative
-from memfeed.memory.service import MemoryStore
+from memfeed.memory.service import MemoryService
 from memfeed.memory.snapshots import epoch
 from memfeed.platform.storage.types import utcnow
 
@@ -15,10 +15,10 @@ MAX_STATED = 32
 """The newest this many live preferences count; a feed request never scores more."""
 
 
-def stated_preferences(store: MemoryStore, user_id: str) -> list[StatedPreference]:
-    """Live preference memories, newest first, from the store's per-user cache (no embedding, one version
+def stated_preferences(memories: MemoryService, user_id: str) -> list[StatedPreference]:
+    """Live preference memories, newest first, from the service's per-user cache (no embedding, one version
     read). "No horror films" / "I don't like football" come back `negative`: the feed pushes away from them."""
-    snapshot = store.snapshot(user_id)
+    snapshot = memories.snapshot(user_id)
     if not len(snapshot):
         return []
     rows = np.flatnonzero((snapshot.kinds == PREFERENCE_KIND) & snapshot.live(epoch(utcnow())))[:MAX_STATED]

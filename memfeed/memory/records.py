@@ -1,13 +1,14 @@
-"""What goes into and comes out of the memory store: plain dataclasses, and the input rules they obey."""
+"""What goes into and comes out of the memory service: plain dataclasses, and the input rules they obey."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from memfeed.platform.errors import InvalidInput
+from memfeed.platform.inputs import no_nul
 
 MAX_TEXT_CHARS = 4000
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -28,8 +29,10 @@ def check_text(text: str) -> str:
         raise InvalidInput("text must not be empty or whitespace only")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInput(f"text is longer than {MAX_TEXT_CHARS} characters")
-    if "\x00" in text:
-        raise InvalidInput("text must not contain NUL characters")
+    try:
+        no_nul(text)
+    except ValueError as exc:
+        raise InvalidInput(f"text {exc}") from exc
     return cleaned
 
 
@@ -83,13 +86,21 @@ class MemoryRecord:
     expires_at: datetime | None
     mentions: int
     history: list[RevisionRecord] | None = None
-    """Filled only by `MemoryStore.get(..., with_history=True)` and `memories_of`."""
+    """Filled only by `MemoryService.get(..., with_history=True)` and `memories_of`."""
 
 
 @dataclass(frozen=True)
 class AddResult:
     memory: MemoryRecord
     merged: bool
+
+
+@dataclass(frozen=True)
+class ErasedMemories:
+    """What erasing a user's memories removed: memory rows and their revision rows."""
+
+    memories: int
+    revisions: int
 
 
 @dataclass(frozen=True)
@@ -110,3 +121,19 @@ class SearchHit:
     occurred_at: datetime
     session_id: str | None
     metadata: dict[str, Any]
+
+
+class StoredMemory(NamedTuple):
+    """The columns a per-user snapshot is built from (one row of `memories`, no ORM object)."""
+
+    memory_id: str
+    text: str
+    kind: str
+    session_id: str | None
+    meta: dict[str, Any] | None
+    content_hash: str
+    vector: bytes
+    embedder: str
+    created_at: datetime
+    occurred_at: datetime
+    expires_at: datetime | None

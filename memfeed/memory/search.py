@@ -1,5 +1,5 @@
 """A search over one user's snapshot (and optionally their activity): filters as numpy masks, scoring,
-fusion, top-k. No I/O: the store hands in what it loaded, so this is the benchmarked hot path.
+fusion, top-k. No I/O: the service hands in what it loaded, so this is the benchmarked hot path.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from memfeed.memory.activity import Activity
-from memfeed.memory.fusion import FusionParams, fuse, recency_boost, top_k
+from memfeed.memory.fusion import FusionParams, best_eligible, fuse, recency_boost
 from memfeed.memory.records import ACTIVITY_KIND, SearchHit, SearchMode
 from memfeed.memory.snapshots import UserMemories
 
@@ -102,7 +102,7 @@ def search_user(
     lexical = np.concatenate(lexical_parts).astype(np.float64)
     score, eligible = fuse(dense, lexical, mode, params)
     score = score * recency_boost(np.concatenate(occurred_parts), now_ts, params)
-    best = top_k(score, eligible, k)
+    best = best_eligible(score, eligible, k)
 
     hits: list[SearchHit] = []
     n_mem = len(mem_idx)

@@ -8,17 +8,17 @@ Reads of single memories and lists go to the database; searches use the cached p
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, func, insert, or_, select
-from sqlalchemy.orm import Session
 
 from memfeed.catalog.embedding import Embedder
 from memfeed.events.repository import EventRepository
 from memfeed.memory.activity import load_activity
+from memfeed.memory.dedup import Pending, restated_target
 from memfeed.memory.fusion import FusionParams
 from memfeed.memory.normalize import text_hash
 from memfeed.memory.paging import KeysetCodec
@@ -26,32 +26,22 @@ from memfeed.memory.records import (
     ACTIVITY_KIND,
     MAX_TTL_SECONDS,
     AddResult,
+    ErasedMemories,
     MemoryPage,
     MemoryPatch,
     MemoryRecord,
     NewMemory,
-    RevisionRecord,
     SearchHit,
     SearchMode,
     check_kind,
     check_text,
 )
-from memfeed.memory.repository import (
-    Pending,
-    merge_into,
-    new_row,
-    purge_expired_memories,
-    record,
-    restated_target,
-    revision,
-    revision_record,
-)
+from memfeed.memory.repository import MemoryRepository, MemoryTransaction
 from memfeed.memory.search import SearchFilters, search_user
-from memfeed.memory.snapshots import MemoryCache, UserMemories, bump_version, current_version, load_user
+from memfeed.memory.snapshots import MemoryCache, UserMemories, load_snapshot
 from memfeed.platform.errors import InvalidInput, MemoryLimitReached, MemoryNotFound
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import Memory, MemoryRevision
 from memfeed.platform.storage.types import utcnow
 from memfeed.platform.telemetry import Telemetry
 
@@ -65,17 +55,19 @@ def _check_ttl(ttl_seconds: int | None) -> None:
         raise InvalidInput(f"ttl_seconds must be between 1 and {MAX_TTL_SECONDS}")
 
 
-def _is_live(row: Memory, now: datetime) -> bool:
-    return row.expires_at is None or row.expires_at > now
-
-
-class MemoryStore:
-    """Per-user memories. Thread-safe; one per process (the runtime's), sharing the process's embedder."""
+class MemoryService:
+    """Per-user memories. Thread-safe; one per process, sharing the process's embedder."""
 
     def __init__(
-        self, database: Database, embedder: Embedder, settings: Settings, cursor_secret: bytes
+        self,
+        database: Database,
+        embedder: Embedder,
+        settings: Settings,
+        cursor_secret: bytes,
+        *,
+        telemetry: Telemetry | None = None,
     ) -> None:
-        self.database = database
+        self.repository = MemoryRepository(database)
         self.events = EventRepository(database)
         self.embedder = embedder
         self.merge_threshold = settings.memory_merge_threshold
@@ -85,7 +77,7 @@ class MemoryStore:
         self.embed_batch_size = max(settings.memory_embed_batch_size, 1)
         self.cache = MemoryCache(settings.memory_cache_users)
         self._never_written = UserMemories.from_rows(0, [], np.zeros((0, embedder.dim), dtype=np.float32))
-        self.telemetry = Telemetry()
+        self.telemetry = telemetry if telemetry is not None else Telemetry()
         self.cursors = KeysetCodec(cursor_secret)
 
     # --- writes ---------------------------------------------------------------------------------
@@ -116,7 +108,10 @@ class MemoryStore:
                 by_user.setdefault(user_id, []).append(i)
             chunk_results: dict[int, AddResult] = {}
             for user_id, positions in by_user.items():
-                written = self._write(user_id, [(chunk[i][1], vectors[i]) for i in positions], dedup, now)
+                items = [(chunk[i][1], vectors[i]) for i in positions]
+                written = (
+                    self._write_dedup(user_id, items, now) if dedup else self._insert_all(user_id, items, now)
+                )
                 chunk_results.update(zip(positions, written, strict=True))
             results.extend(chunk_results[i] for i in range(len(chunk)))
         return results
@@ -134,62 +129,59 @@ class MemoryStore:
             occurred_at=memory.occurred_at,
         )
 
-    def _write(
-        self, user_id: str, items: list[tuple[NewMemory, np.ndarray]], dedup: bool, now: datetime
-    ) -> list[AddResult]:
+    @contextmanager
+    def _writing(self, user_id: str) -> Iterator[tuple[MemoryTransaction, int]]:
+        """A write transaction that first bumps the user's version (yielded, with the transaction), and
+        drops this process's cached copy of the user afterwards, whatever happened."""
         try:
-            with self.database.session() as session:
-                version = bump_version(session, user_id)
-                if dedup:
-                    snapshot = self.cache.get(user_id, version - 1) or self._load(session, user_id)
-                    return self._write_dedup(session, user_id, snapshot, items, now)
-                return self._insert_all(session, user_id, items, now)
+            with self.repository.transaction() as tx:
+                yield tx, tx.bump_version(user_id)
         finally:
             self.cache.invalidate(user_id)
 
     def _write_dedup(
-        self,
-        session: Session,
-        user_id: str,
-        snapshot: UserMemories,
-        items: list[tuple[NewMemory, np.ndarray]],
-        now: datetime,
+        self, user_id: str, items: list[tuple[NewMemory, np.ndarray]], now: datetime
     ) -> list[AddResult]:
-        live = int(snapshot.live(now.timestamp()).sum())
-        pending: list[Pending] = []
-        results: list[AddResult] = []
-        for memory, vector in items:
-            digest = text_hash(memory.text)
-            target = restated_target(snapshot, pending, memory, vector, digest, self.merge_threshold, now)
-            if target is None:
-                if live + len(pending) >= self.max_per_user:
-                    raise MemoryLimitReached(f"a user holds at most {self.max_per_user} memories")
-                row = new_row(user_id, memory, vector, digest, self.embedder.embedder_id, now)
-                session.add(row)
-                pending.append(Pending(row, vector))
-                results.append(AddResult(record(row), merged=False))
-                continue
-            existing = target if isinstance(target, Memory) else session.get(Memory, target)
-            if existing is None:  # gone since the snapshot (cannot happen under the version lock)
-                raise MemoryNotFound(f"memory {target!r} vanished during a write; retry")
-            session.add(merge_into(existing, memory, vector, digest, self.embedder.embedder_id, now))
-            results.append(AddResult(record(existing), merged=True))
-        session.flush()
-        return results
+        embedder_id = self.embedder.embedder_id
+        with self._writing(user_id) as (tx, version):
+            snapshot = self.cache.get(user_id, version - 1) or self._load(tx, user_id)
+            live = int(snapshot.live(now.timestamp()).sum())
+            pending: dict[str, Pending] = {}
+            results: list[AddResult] = []
+            for memory, vector in items:
+                digest = text_hash(memory.text)
+                target = restated_target(
+                    snapshot, list(pending.values()), memory, vector, digest, self.merge_threshold, now
+                )
+                if target is None:
+                    if live + len(pending) >= self.max_per_user:
+                        raise MemoryLimitReached(f"a user holds at most {self.max_per_user} memories")
+                    added = tx.add(user_id, memory, vector, digest, embedder_id, now)
+                    pending[added.memory_id] = Pending(
+                        added.memory_id, added.kind, added.session_id, added.text, digest, vector
+                    )
+                    results.append(AddResult(added, merged=False))
+                    continue
+                merged = tx.merge(target, memory, vector, digest, embedder_id, now)
+                if merged is None:  # gone since the snapshot (cannot happen under the version lock)
+                    raise MemoryNotFound(f"memory {target!r} vanished during a write; retry")
+                if target in pending:
+                    pending[target].text, pending[target].digest = merged.text, digest
+                results.append(AddResult(merged, merged=True))
+            tx.flush()
+            return results
 
     def _insert_all(
-        self, session: Session, user_id: str, items: list[tuple[NewMemory, np.ndarray]], now: datetime
+        self, user_id: str, items: list[tuple[NewMemory, np.ndarray]], now: datetime
     ) -> list[AddResult]:
-        held = session.scalar(select(func.count()).select_from(Memory).where(Memory.user_id == user_id)) or 0
-        if held + len(items) > self.max_per_user:
-            raise MemoryLimitReached(f"a user holds at most {self.max_per_user} memories")
-        embedder_id = self.embedder.embedder_id
-        rows = [new_row(user_id, m, v, text_hash(m.text), embedder_id, now) for m, v in items]
-        session.execute(
-            insert(Memory),
-            [{c.key: getattr(r, c.key) for c in Memory.__mapper__.column_attrs} for r in rows],
-        )
-        return [AddResult(record(r), merged=False) for r in rows]
+        with self._writing(user_id) as (tx, _):
+            if tx.count(user_id) + len(items) > self.max_per_user:
+                raise MemoryLimitReached(f"a user holds at most {self.max_per_user} memories")
+            rows = [(m, v, text_hash(m.text)) for m, v in items]
+            return [
+                AddResult(r, merged=False)
+                for r in tx.insert_all(user_id, rows, self.embedder.embedder_id, now)
+            ]
 
     def update(
         self, user_id: str, memory_id: str, patch: MemoryPatch, *, now: datetime | None = None
@@ -201,75 +193,37 @@ class MemoryStore:
         kind = check_kind(patch.kind) if patch.kind is not None else None
         if patch.set_ttl:
             _check_ttl(patch.ttl_seconds)
-        vector = self.embedder.encode_one(text) if text is not None else None
-        try:
-            with self.database.session() as session:
-                bump_version(session, user_id)
-                row = self._owned(session, user_id, memory_id, now)
-                changes = (
-                    (text is not None and text != row.text)
-                    or (kind is not None and kind != row.kind)
-                    or (patch.metadata is not None and patch.metadata != row.meta)
-                )
-                if changes:
-                    session.add(revision(row, now, "update"))
-                if text is not None and vector is not None:
-                    row.text = text
-                    row.content_hash = text_hash(text)
-                    row.vector = vector.tobytes()
-                    row.embedder = self.embedder.embedder_id
-                if kind is not None:
-                    row.kind = kind
-                if patch.metadata is not None:
-                    row.meta = dict(patch.metadata)
-                if patch.set_ttl:
-                    row.expires_at = now + timedelta(seconds=patch.ttl_seconds) if patch.ttl_seconds else None
-                row.updated_at = now
-                session.flush()
-                return record(row, self._history(session, memory_id))
-        finally:
-            self.cache.invalidate(user_id)
+        checked = MemoryPatch(text, kind, patch.metadata, patch.ttl_seconds, patch.set_ttl)
+        embedded = None
+        if text is not None:
+            embedded = (self.embedder.encode_one(text), text_hash(text), self.embedder.embedder_id)
+        with self._writing(user_id) as (tx, _):
+            updated = tx.update(user_id, memory_id, checked, embedded, now)
+            if updated is None:
+                raise MemoryNotFound(f"memory {memory_id!r} not found")
+            return updated
 
     def delete(self, user_id: str, memory_id: str) -> None:
         """Remove a memory and its history (expired or not); another user's id is MemoryNotFound."""
-        try:
-            with self.database.session() as session:
-                bump_version(session, user_id)
-                row = session.get(Memory, memory_id)
-                if row is None or row.user_id != user_id:
-                    raise MemoryNotFound(f"memory {memory_id!r} not found")
-                session.execute(delete(MemoryRevision).where(MemoryRevision.memory_id == memory_id))
-                session.delete(row)
-        finally:
-            self.cache.invalidate(user_id)
+        with self._writing(user_id) as (tx, _):
+            if not tx.delete(user_id, memory_id):
+                raise MemoryNotFound(f"memory {memory_id!r} not found")
 
-    def erase_user(self, user_id: str) -> int:
-        """Remove every memory of the user and its history; returns how many memories were removed."""
-        try:
-            with self.database.session() as session:
-                bump_version(session, user_id)
-                owned = select(Memory.memory_id).where(Memory.user_id == user_id)
-                session.execute(delete(MemoryRevision).where(MemoryRevision.memory_id.in_(owned)))
-                result = session.execute(delete(Memory).where(Memory.user_id == user_id))
-                return int(getattr(result, "rowcount", 0) or 0)
-        finally:
-            self.cache.invalidate(user_id)
-
-    def purge_expired(self, now: datetime | None = None) -> int:
-        """Delete memories whose expiry has passed; returns the count. (They are never served even before:
-        every read and search masks them by time, so no cache needs dropping.)"""
-        with self.database.session() as session:
-            return purge_expired_memories(session, now)
+    def erase_user(self, user_id: str) -> ErasedMemories:
+        """Remove every memory of the user and its history; returns how many of each were removed."""
+        with self._writing(user_id) as (tx, _):
+            memories, revisions = tx.erase_user(user_id)
+            return ErasedMemories(memories, revisions)
 
     # --- reads ----------------------------------------------------------------------------------
 
     def get(
         self, user_id: str, memory_id: str, *, with_history: bool = False, now: datetime | None = None
     ) -> MemoryRecord:
-        now = now or utcnow()
-        with self.database.session() as session:
-            row = self._owned(session, user_id, memory_id, now)
-            return record(row, self._history(session, memory_id) if with_history else None)
+        found = self.repository.live(user_id, memory_id, now or utcnow(), with_history=with_history)
+        if found is None:
+            raise MemoryNotFound(f"memory {memory_id!r} not found")
+        return found
 
     def list_memories(
         self,
@@ -282,55 +236,23 @@ class MemoryStore:
         now: datetime | None = None,
     ) -> MemoryPage:
         """Live memories newest first (created_at, then memory_id, descending), keyset-paged."""
-        now = now or utcnow()
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         scope = json.dumps(["memories", user_id, kind, session_id])
-        stmt = select(Memory).where(
-            Memory.user_id == user_id, or_(Memory.expires_at.is_(None), Memory.expires_at > now)
+        after = self.cursors.decode(cursor, scope) if cursor else None
+        rows = self.repository.live_page(
+            user_id, kind=kind, session_id=session_id, after=after, limit=limit + 1, now=now or utcnow()
         )
-        if kind is not None:
-            stmt = stmt.where(Memory.kind == kind)
-        if session_id is not None:
-            stmt = stmt.where(Memory.session_id == session_id)
-        if cursor:
-            created_at, last_id = self.cursors.decode(cursor, scope)
-            stmt = stmt.where(
-                or_(
-                    Memory.created_at < created_at,
-                    and_(Memory.created_at == created_at, Memory.memory_id < last_id),
-                )
-            )
-        stmt = stmt.order_by(Memory.created_at.desc(), Memory.memory_id.desc()).limit(limit + 1)
-        with self.database.session() as session:
-            rows = list(session.scalars(stmt))
         page = rows[:limit]
         next_cursor = None
         if len(rows) > limit:
             last = page[-1]
             next_cursor = self.cursors.encode(scope, last.created_at, last.memory_id)
-        return MemoryPage([record(r) for r in page], next_cursor)
+        return MemoryPage(page, next_cursor)
 
     def memories_of(self, user_id: str) -> list[MemoryRecord]:
         """Everything stored for the user (expired but not yet purged too), with history: for export."""
-        with self.database.session() as session:
-            rows = list(
-                session.scalars(
-                    select(Memory)
-                    .where(Memory.user_id == user_id)
-                    .order_by(Memory.created_at.desc(), Memory.memory_id.desc())
-                )
-            )
-            revisions: dict[str, list[RevisionRecord]] = {r.memory_id: [] for r in rows}
-            for rev in session.scalars(
-                select(MemoryRevision)
-                .where(
-                    MemoryRevision.memory_id.in_(select(Memory.memory_id).where(Memory.user_id == user_id))
-                )
-                .order_by(MemoryRevision.id)
-            ):
-                revisions[rev.memory_id].append(revision_record(rev))
-            return [record(r, revisions[r.memory_id]) for r in rows]
+        return self.repository.everything_of(user_id)
 
     def search(
         self,
@@ -391,36 +313,30 @@ class MemoryStore:
         """The user's current snapshot: cached when its version is current (one primary-key read on a
         plain connection), else loaded and cached. Version 0 means the user never had a memory (every write
         bumps the version first): the empty snapshot, with no rows to read (the feed asks for every user)."""
-        with self.database.engine.connect() as connection:
-            version = current_version(connection, user_id)
+        version = self.repository.current_version(user_id)
         cached = self.cache.get(user_id, version) if version else self._never_written
         self.telemetry.count("cache_requests", cache="memory", result="hit" if cached is not None else "miss")
         if cached is not None:
             return cached
-        with self.database.session() as session:
-            snapshot = self._load(session, user_id)
+        with self.repository.transaction() as tx:
+            snapshot = self._load(tx, user_id)
         self.cache.put(user_id, snapshot)
         return snapshot
 
     # --- helpers --------------------------------------------------------------------------------
 
-    def _load(self, session: Session, user_id: str) -> UserMemories:
-        return load_user(session, user_id, self.embedder.embedder_id, self.embedder.dim, self._reembed)
+    def _load(self, tx: MemoryTransaction, user_id: str) -> UserMemories:
+        return load_snapshot(tx, user_id, self.embedder.embedder_id, self.embedder.dim, self._reembed)
 
     def _reembed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.encode(texts)
 
-    def _owned(self, session: Session, user_id: str, memory_id: str, now: datetime) -> Memory:
-        row = session.get(Memory, memory_id)
-        if row is None or row.user_id != user_id or not _is_live(row, now):
-            raise MemoryNotFound(f"memory {memory_id!r} not found")
-        return row
 
-    def _history(self, session: Session, memory_id: str) -> list[RevisionRecord]:
-        revisions = session.scalars(
-            select(MemoryRevision).where(MemoryRevision.memory_id == memory_id).order_by(MemoryRevision.id)
-        )
-        return [revision_record(r) for r in revisions]
+__all__ = ["MAX_K", "MAX_PAGE", "MemoryService", "purge_expired_memories"]
 
 
-__all__ = ["MemoryStore", "purge_expired_memories"]
+def purge_expired_memories(database: Database, now: datetime | None = None) -> int:
+    """Delete memories whose expiry has passed; returns the count. They are never served even before (every
+    read and search masks them by time, so no cache needs dropping), and purging needs no embedder: a
+    maintenance flow calls this without loading the model."""
+    return MemoryRepository(database).purge_expired(now)

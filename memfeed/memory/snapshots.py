@@ -9,7 +9,6 @@ any process is never served from a stale copy. Snapshots are immutable; the cach
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -18,13 +17,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from memfeed.memory.lexical import Bm25Index
-from memfeed.platform.storage.schema import Memory, MemoryVersion
+from memfeed.memory.records import StoredMemory
+from memfeed.memory.repository import MemoryTransaction
 
 NO_EXPIRY = np.inf
 
@@ -81,8 +77,8 @@ class UserMemories:
         return self.expires > now
 
     @classmethod
-    def from_rows(cls, version: int, rows: Sequence[Any], matrix: np.ndarray) -> UserMemories:
-        """From rows with the `MEMORY_COLUMNS` attributes and their vectors (newest first)."""
+    def from_rows(cls, version: int, rows: Sequence[StoredMemory], matrix: np.ndarray) -> UserMemories:
+        """From stored rows and their vectors (newest first)."""
         n = len(rows)
         kinds = np.empty(n, dtype=object)
         kinds[:] = [r.kind for r in rows]
@@ -108,43 +104,20 @@ class UserMemories:
         )
 
 
-VERSION_QUERY = select(MemoryVersion.version).where(MemoryVersion.user_id == bindparam("user_id"))
-
-
-def current_version(connection: Session | Connection, user_id: str) -> int:
-    """The user's memory version (0 when the user never had one): the one read a cached search makes."""
-    return connection.execute(VERSION_QUERY, {"user_id": user_id}).scalar() or 0
-
-
-MEMORY_COLUMNS = (
-    Memory.memory_id,
-    Memory.text,
-    Memory.kind,
-    Memory.session_id,
-    Memory.meta,
-    Memory.content_hash,
-    Memory.vector,
-    Memory.embedder,
-    Memory.created_at,
-    Memory.occurred_at,
-    Memory.expires_at,
-)
-
-
-def load_user(
-    session: Session, user_id: str, embedder_id: str, dim: int, reembed: Callable[[list[str]], np.ndarray]
+def load_snapshot(
+    tx: MemoryTransaction,
+    user_id: str,
+    embedder_id: str,
+    dim: int,
+    reembed: Callable[[list[str]], np.ndarray],
 ) -> UserMemories:
-    """Read the version, then every memory row of the user (newest first), columns only (no ORM objects).
+    """Read the version, then every memory row of the user (newest first), in the caller's transaction.
 
     Rows embedded by another model (the embedder changed) are re-embedded with `reembed` in one batch and
     written back, so a model change costs one pass per user, on first use.
     """
-    version = current_version(session, user_id)
-    rows = session.execute(
-        select(*MEMORY_COLUMNS)
-        .where(Memory.user_id == user_id)
-        .order_by(Memory.created_at.desc(), Memory.memory_id.desc())
-    ).all()
+    version = tx.version(user_id)
+    rows = tx.snapshot_rows(user_id)
     matrix = np.empty((len(rows), dim), dtype=np.float32)
     stale: list[int] = []
     for i, row in enumerate(rows):
@@ -156,12 +129,8 @@ def load_user(
         fresh = reembed([rows[i].text for i in stale])
         for i, vector in zip(stale, fresh, strict=True):
             matrix[i] = vector
-        session.execute(
-            update(Memory),
-            [
-                {"memory_id": rows[i].memory_id, "vector": vector.tobytes(), "embedder": embedder_id}
-                for i, vector in zip(stale, fresh, strict=True)
-            ],
+        tx.store_vectors(
+            {rows[i].memory_id: vector for i, vector in zip(stale, fresh, strict=True)}, embedder_id
         )
     return UserMemories.from_rows(version, rows, matrix)
 
@@ -205,23 +174,3 @@ class MemoryCache:
     def clear(self) -> None:
         with self._lock:
             self._users.clear()
-
-
-def bump_version(session: Session, user_id: str) -> int:
-    """Advance the user's memory version inside the caller's write transaction and return the new value.
-
-    Also the per-user write lock: the upsert holds the row until commit, so two writers of one user run one
-    after the other and each sees the other's memories when it checks for duplicates.
-    """
-    dialect = session.get_bind().dialect.name
-    insert_for: Any = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
-    if insert_for is None:
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
-    table: Any = MemoryVersion.__table__
-    stmt = (
-        insert_for(table)
-        .values(user_id=user_id, version=secrets.randbits(60))
-        .on_conflict_do_update(index_elements=["user_id"], set_={"version": table.c.version + 1})
-        .returning(table.c.version)
-    )
-    return int(session.execute(stmt).scalar_one())

@@ -9,7 +9,7 @@ import pytest
 from memfeed.catalog.embedding import Embedder
 from memfeed.memory.activity import render_event
 from memfeed.memory.dedup import is_negative, quantities, restates
-from memfeed.memory.fusion import FusionParams, fuse, ranks, recency_boost, top_k
+from memfeed.memory.fusion import FusionParams, best_eligible, fuse, ranks, recency_boost
 from memfeed.memory.lexical import Bm25Index, stem, tokenize
 from memfeed.memory.normalize import normalize_text, text_hash
 from memfeed.platform.settings import Settings
@@ -154,11 +154,11 @@ def test_rrf_fusion_ranks_and_modes() -> None:
     assert eligible.all()
     assert score[1] == pytest.approx((1 / 62 + 1 / 61) * 61 / 2)
     assert score[0] == pytest.approx((1 / 61) * 61 / 2)
-    assert top_k(score, eligible, 2).tolist() == [1, 0]
+    assert best_eligible(score, eligible, 2).tolist() == [1, 0]
     _, lexical_only = fuse(dense, lexical, "lexical", params)
     assert lexical_only.tolist() == [False, True, False]
     dense_score, _ = fuse(dense, lexical, "dense", params)
-    assert top_k(dense_score, np.ones(3, bool), 3).tolist() == [0, 1, 2]
+    assert best_eligible(dense_score, np.ones(3, bool), 3).tolist() == [0, 1, 2]
     blend, _ = fuse(dense, lexical, "hybrid", FusionParams(fusion="blend"))
     assert blend.tolist() == pytest.approx([0.45, 0.9, 0.05])
 
@@ -170,10 +170,10 @@ def test_recency_boost_is_small_and_halves() -> None:
     assert boost.tolist() == pytest.approx([1.0, 1.05 / 1.1, 1 / 1.1], rel=1e-3)
 
 
-def test_top_k_breaks_ties_by_position() -> None:
+def test_best_eligible_breaks_ties_by_position() -> None:
     scores = np.array([0.5, 0.7, 0.5, 0.7, 0.1])
-    assert top_k(scores, np.ones(5, bool), 3).tolist() == [1, 3, 0]
-    assert top_k(scores, np.array([True, False, True, False, True]), 10).tolist() == [0, 2, 4]
+    assert best_eligible(scores, np.ones(5, bool), 3).tolist() == [1, 3, 0]
+    assert best_eligible(scores, np.array([True, False, True, False, True]), 10).tolist() == [0, 2, 4]
 
 
 def test_activity_rendering() -> None:

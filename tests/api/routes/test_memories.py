@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from memfeed.memory.snapshots import bump_version
+from memfeed.memory.repository import bump_version
 from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.schema import Memory, MemoryRevision
 from tests.conftest import Api, make_settings, memfeed_env, topic_items
