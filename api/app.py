@@ -31,7 +31,7 @@ async def _keep_catalog_in_sync(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(runtime.settings.catalog_refresh_seconds)
         try:
-            await asyncio.to_thread(runtime.catalog.sync, runtime.database)
+            await asyncio.to_thread(runtime.catalog.sync)
         except Exception:  # noqa: BLE001 - a failed refresh must not kill serving; the next one retries
             log.exception("catalog sync failed")
 

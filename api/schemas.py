@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from memfeed.catalog.service import ItemEntry, ItemFields
+from memfeed.catalog.records import ItemEntry, ItemFields
 from memfeed.events.service import EventIn
 from memfeed.memory.records import ACTIVITY_KIND, KIND_PATTERN, MAX_TEXT_CHARS, MAX_TTL_SECONDS
 from memfeed.platform.inputs import CleanStr, ExternalId, InputTime, JsonObject

@@ -211,7 +211,13 @@ def demo(
     try:
         # The simulated weeks end at today's midnight (UTC): re-seeding the same day adds nothing.
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        summary = seed_demo(runtime, generate_demo(n_items=items, n_users=users, now=today))
+        summary = seed_demo(
+            runtime.catalog,
+            runtime.events,
+            runtime.feeds,
+            runtime.upsert_user,
+            generate_demo(n_items=items, n_users=users, now=today),
+        )
         _, admin_key = create_api_key(runtime.database, "admin", "demo admin")
         _, app_key = create_api_key(runtime.database, "app", "demo app")
         user_token = issue_token(
@@ -278,14 +284,14 @@ def import_(
     runtime = build_runtime(settings)
     try:
         if items is not None:
-            report = import_items(runtime, items)
+            report = import_items(runtime.catalog, items)
             typer.echo(
                 f"items: {report.rows} rows, {report.accepted} upserted, {len(report.rejected)} rejected "
                 f"({report.seconds:.1f} s, {report.rate():.0f} rows/s)"
             )
             for line in report.details():
                 typer.echo(line)
-        report = import_events(runtime, events)
+        report = import_events(runtime.events, events)
         typer.echo(
             f"events: {report.rows} rows, {report.accepted} accepted, {report.duplicates} duplicates, "
             f"{len(report.rejected)} rejected ({report.seconds:.1f} s, {report.rate():.0f} rows/s)"
@@ -352,7 +358,7 @@ def recommend(
     _migrate(settings)
     runtime = build_runtime(settings)
     try:
-        count = write_csv(recommend_batch(runtime, read_user_ids(users), k), out)
+        count = write_csv(recommend_batch(runtime.feeds, read_user_ids(users), k), out)
     finally:
         runtime.close()
     typer.echo(f"wrote {count} users to {out} (model {runtime.feeds.model_version})")

@@ -1,32 +1,29 @@
-"""One process's loaded services and the use cases that span them (catalog writes that must reach the live
-index, ingest, feeds). The API lifespan, the CLI demo and the tests all build one `Runtime`.
+"""One process's loaded services (catalog with its live view, events, feeds, memories, privacy) and the
+use cases not yet in a service. The API lifespan, the CLI demo and the tests all build one `Runtime`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from memfeed.catalog import service as catalog_ops
 from memfeed.catalog.embedding import Embedder, load_embedder
 from memfeed.catalog.live import LiveCatalog
-from memfeed.catalog.service import BatchError, ItemEntry, ItemFields, UpsertResult
+from memfeed.catalog.service import CatalogService
 from memfeed.events.records import IngestResult
 from memfeed.events.service import EventService
 from memfeed.feed.cursor import CursorCodec
-from memfeed.feed.page_cache import CachedFeeds
-from memfeed.feed.service import FeedPage, FeedQuery, FeedService
+from memfeed.feed.service import FeedService
 from memfeed.memory import MemoryStore
 from memfeed.memory.preferences import stated_preferences
 from memfeed.platform.auth import ApiKeyVerifier, Caller, TokenVerifier
-from memfeed.platform.cache import LocalCache, build_cache
+from memfeed.platform.cache import build_cache
 from memfeed.platform.settings import Settings
 from memfeed.platform.signing import jwt_secret, server_secret
 from memfeed.platform.storage.db import Database, create_database
-from memfeed.platform.storage.schema import Item, User
+from memfeed.platform.storage.schema import User
 from memfeed.platform.storage.types import utcnow
 from memfeed.platform.telemetry import Telemetry
 from memfeed.privacy.service import ErasureReport, PrivacyService, UserExport
@@ -38,17 +35,12 @@ log = logging.getLogger("memfeed")
 
 
 @dataclass
-class BatchOutcome:
-    upserted: int
-    errors: list[BatchError] = field(default_factory=list)
-
-
-@dataclass
 class Runtime:
     settings: Settings
     database: Database
     embedder: Embedder
-    catalog: LiveCatalog
+    catalog: CatalogService
+    events: EventService
     feeds: FeedService
     keys: ApiKeyVerifier
     tokens: TokenVerifier
@@ -57,41 +49,7 @@ class Runtime:
     memories: MemoryStore
     privacy: PrivacyService
     telemetry: Telemetry = field(default_factory=Telemetry)
-    """Counters for /metrics, shared with the feed and memory services."""
-    feed_cache: CachedFeeds | None = None
-    similar_cache: LocalCache = field(default_factory=lambda: LocalCache(4096))
-    """Similar items by (item, limit, catalog version): in process, since the catalog version is."""
-
-    # --- catalog --------------------------------------------------------------------------------
-
-    def upsert_item(self, item_id: str, fields: ItemFields) -> UpsertResult:
-        entry = ItemEntry(item_id=item_id, **fields.model_dump())
-        return self._upsert([entry])[0]
-
-    def upsert_items(self, raw_items: Sequence[Any]) -> BatchOutcome:
-        valid, errors = catalog_ops.validate_entries(raw_items)
-        results = self._upsert([entry for _, entry in valid]) if valid else []
-        return BatchOutcome(upserted=len(results), errors=errors)
-
-    def _upsert(self, entries: Sequence[ItemEntry]) -> list[UpsertResult]:
-        with self.database.session() as session:
-            batch = catalog_ops.upsert_items(session, self.embedder, entries)
-        self.catalog.apply(batch.cards, batch.vectors)
-        return batch.results
-
-    def get_item(self, item_id: str) -> Item:
-        with self.database.session() as session:
-            return catalog_ops.get_item(session, item_id)
-
-    def delete_item(self, item_id: str, *, hard: bool = False) -> None:
-        with self.database.session() as session:
-            item = catalog_ops.get_item(session, item_id)
-            card = catalog_ops.card_of(item)
-            catalog_ops.delete_item(session, item_id, hard=hard)
-        if hard:
-            self.catalog.forget([item_id])
-        else:
-            self.catalog.apply([replace(card, available=False)], {})
+    """Counters for /metrics, shared with the feed, event and memory services."""
 
     # --- users and events -----------------------------------------------------------------------
 
@@ -108,25 +66,7 @@ class Runtime:
             return user, created
 
     def ingest(self, raw_events: Sequence[Any], *, only_user: str | None = None) -> IngestResult:
-        return EventService(self.database, self.settings, self.telemetry).ingest(
-            raw_events, only_user=only_user
-        )
-
-    def feed(self, query: FeedQuery) -> FeedPage:
-        return self.feed_cache.feed(query) if self.feed_cache is not None else self.feeds.feed(query)
-
-    def similar(self, item_id: str, limit: int) -> list[tuple[str, float]]:
-        ttl = self.settings.similar_cache_seconds
-        key = f"{item_id}\x1f{limit}\x1f{self.catalog.version}"
-        cached = self.similar_cache.get(key) if ttl > 0 else None
-        if cached is not None and self.catalog.card(item_id) is not None:
-            self.telemetry.count("cache_requests", cache="similar", result="hit")
-            return [(i, s) for i, s in json.loads(cached)]
-        hits = self.feeds.similar(item_id, limit)
-        if ttl > 0:
-            self.telemetry.count("cache_requests", cache="similar", result="miss")
-            self.similar_cache.put(key, json.dumps(hits).encode(), ttl)
-        return hits
+        return self.events.ingest(raw_events, only_user=only_user)
 
     # --- privacy --------------------------------------------------------------------------------
 
@@ -149,19 +89,30 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
     embedder = embedder or load_embedder(
         settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
     )
-    with database.session() as session:
-        embedded = catalog_ops.embed_missing(session, embedder)
-    if embedded:
-        log.info("embedded %d items lacking a current vector", embedded)
     index = VectorIndex(
         embedder.dim,
         hnsw_threshold=settings.hnsw_threshold,
         hnsw_m=settings.hnsw_m,
         ef_search=settings.hnsw_ef_search,
     )
-    catalog = LiveCatalog(index, embedder.embedder_id)
-    catalog.sync(database)
-    feeds = FeedService(database, catalog, settings, CursorCodec(server_secret(settings)))
+    live = LiveCatalog(index, embedder.embedder_id)
+    catalog = CatalogService(database, embedder, live)
+    embedded = catalog.embed_missing()
+    if embedded:
+        log.info("embedded %d items lacking a current vector", embedded)
+    catalog.sync()
+    telemetry = Telemetry()
+    memories = MemoryStore(database, embedder, settings, server_secret(settings))
+    memories.telemetry = telemetry
+    feeds = FeedService(
+        database,
+        live,
+        settings,
+        CursorCodec(server_secret(settings)),
+        telemetry,
+        stated_preferences=lambda user_id: stated_preferences(memories, user_id),
+        page_cache=build_cache(settings),
+    )
     feeds.refresh_popularity(force=True)
     tokens = TokenVerifier(
         secret=None if settings.jwt_public_key else jwt_secret(settings),
@@ -169,10 +120,6 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
     )
-    memories = MemoryStore(database, embedder, settings, server_secret(settings))
-    feeds.stated_preferences = lambda user_id: stated_preferences(memories, user_id)
-    telemetry = Telemetry()
-    feeds.telemetry = memories.telemetry = telemetry
     registry = ModelRegistry(settings.models_dir)
     watcher = ModelWatcher(registry, feeds)
     privacy = PrivacyService(database, memories, feeds, server_secret(settings))
@@ -183,6 +130,7 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         database=database,
         embedder=embedder,
         catalog=catalog,
+        events=EventService(database, settings, telemetry),
         feeds=feeds,
         keys=ApiKeyVerifier(database, settings.api_key_cache_seconds),
         tokens=tokens,
@@ -191,12 +139,4 @@ def build_runtime(settings: Settings, *, embedder: Embedder | None = None) -> Ru
         memories=memories,
         privacy=privacy,
         telemetry=telemetry,
-        feed_cache=CachedFeeds(
-            feeds,
-            database,
-            build_cache(settings),
-            settings.feed_cache_seconds,
-            telemetry,
-            settings.popularity_refresh_seconds,
-        ),
     )

@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from memfeed.catalog.embedding import load_embedder
-from memfeed.catalog.service import embed_missing
+from memfeed.catalog.service import CatalogService
 from memfeed.memory.service import purge_expired_memories
 from memfeed.platform.settings import Settings, get_settings
 from memfeed.platform.storage.db import create_database
@@ -54,8 +54,7 @@ def embed_items_task(settings: Settings) -> int:
     )
     database = create_database(settings.resolved_database_url)
     try:
-        with database.session() as session:
-            count = embed_missing(session, embedder, progress=logger.info)
+        count = CatalogService(database, embedder).embed_missing(progress=logger.info)
     finally:
         database.dispose()
     logger.info("embedded %d items (unchanged items skipped by content hash)", count)

@@ -17,24 +17,24 @@ from api.schemas import (
     SimilarOut,
     errors,
 )
+from memfeed.catalog.records import ItemRecord
 from memfeed.platform.inputs import ID_PATTERN
-from memfeed.platform.storage.schema import Item
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 
 ItemId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128)]
 
 
-def item_out(item: Item) -> ItemOut:
+def item_out(item: ItemRecord) -> ItemOut:
     return ItemOut(
         item_id=item.item_id,
         title=item.title,
         text=item.text,
-        tags=item.tags or [],
+        tags=item.tags,
         category=item.category,
         available=item.available,
         published_at=item.published_at,
-        metadata=item.meta or {},
+        metadata=item.metadata,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -50,16 +50,16 @@ def put_item(
     item_id: ItemId, body: ItemFields, runtime: RuntimeDep, _: AdminCaller, response: Response
 ) -> ItemOut:
     """Create or replace one item; it is recommendable at once through its text."""
-    result = runtime.upsert_item(item_id, body)
+    result = runtime.catalog.upsert_item(item_id, body)
     if result.created:
         response.status_code = status.HTTP_201_CREATED
-    return item_out(runtime.get_item(item_id))
+    return item_out(runtime.catalog.get_item(item_id))
 
 
 @router.post("", response_model=ItemBatchOut, responses=errors(400, 401, 403, 413, 422))
 def post_items(body: ItemBatchIn, runtime: RuntimeDep, _: AdminCaller) -> ItemBatchOut:
     """Upsert up to 1000 items; invalid ones are listed by index and the rest are stored."""
-    outcome = runtime.upsert_items(body.items)
+    outcome = runtime.catalog.upsert_items(body.items)
     return ItemBatchOut(
         upserted=outcome.upserted,
         errors=[BatchItemError(index=e.index, code=e.code, message=e.message) for e in outcome.errors],
@@ -68,7 +68,7 @@ def post_items(body: ItemBatchIn, runtime: RuntimeDep, _: AdminCaller) -> ItemBa
 
 @router.get("/{item_id}", response_model=ItemOut, responses=errors(401, 404, 422))
 def get_item(item_id: ItemId, runtime: RuntimeDep, _: AnyCaller) -> ItemOut:
-    return item_out(runtime.get_item(item_id))
+    return item_out(runtime.catalog.get_item(item_id))
 
 
 @router.delete("/{item_id}", status_code=204, responses=errors(401, 403, 404, 422))
@@ -79,7 +79,7 @@ def delete_item(
     hard: Annotated[bool, Query(description="also remove the item's row and vector")] = False,
 ) -> Response:
     """Make the item unavailable: it is never recommended again."""
-    runtime.delete_item(item_id, hard=hard)
+    runtime.catalog.delete_item(item_id, hard=hard)
     return Response(status_code=204)
 
 
@@ -90,9 +90,5 @@ def similar_items(
     _: AnyCaller,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> SimilarOut:
-    hits = runtime.similar(item_id, limit)
-    out = []
-    for hit_id, score in hits:
-        card = runtime.catalog.card(hit_id)
-        out.append(SimilarItem(item_id=hit_id, title=card.title if card else "", score=round(score, 6)))
-    return SimilarOut(items=out)
+    hits = runtime.feeds.similar(item_id, limit)
+    return SimilarOut(items=[SimilarItem(item_id=h.item_id, title=h.title, score=h.score) for h in hits])

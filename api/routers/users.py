@@ -22,7 +22,7 @@ from api.schemas import (
     UserOut,
     errors,
 )
-from memfeed.feed.service import FeedQuery
+from memfeed.feed.records import FeedQuery
 from memfeed.platform.inputs import ID_PATTERN
 from memfeed.privacy.service import UserExport
 
@@ -60,7 +60,7 @@ def get_feed(
 ) -> FeedOut:
     """The next page of the user's feed; a user with no history gets popular and fresh items."""
     excluded = tuple(e for e in (exclude or "").split(",") if e)[:MAX_EXCLUDE]
-    page = runtime.feed(FeedQuery(access.user_id, limit, cursor or None, category, excluded))
+    page = runtime.feeds.feed(FeedQuery(access.user_id, limit, cursor or None, category, excluded))
     return FeedOut(
         items=[
             FeedEntry(item_id=i.item_id, title=i.title, score=i.score, reason=i.reason) for i in page.items

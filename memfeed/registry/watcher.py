@@ -66,7 +66,7 @@ class ModelWatcher:
             self.last_error = f"champion not loaded: erasures unreadable: {exc}"
             log.error("%s; still serving %s", self.last_error, current.version if current else "content")
             return False
-        self.feeds.model = model
+        self.feeds.set_model(model)
         self.last_error = None
         log.info("now serving model %s", version)
         return True
