@@ -15,7 +15,7 @@ from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware, build_registry
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RATE_LIMITED_RESPONSES, install_rate_limits, register_rate_limit_metrics
-from api.routers import admin, events, health, items, memories, users
+from api.routers import admin, events, feeds, health, items, memories, users
 from memfeed import __version__
 from memfeed.catalog.embedding import Embedder
 from memfeed.platform.logs import configure_logging
@@ -31,7 +31,7 @@ async def _keep_catalog_in_sync(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(runtime.settings.catalog_refresh_seconds)
         try:
-            await asyncio.to_thread(runtime.catalog.sync, runtime.database)
+            await asyncio.to_thread(runtime.catalog.sync)
         except Exception:  # noqa: BLE001 - a failed refresh must not kill serving; the next one retries
             log.exception("catalog sync failed")
 
@@ -66,15 +66,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             log.warning(
                 "AUTH IS DISABLED (MEMFEED_AUTH=disabled): every caller is admin; never do this in production"
             )
-        runtime = await asyncio.to_thread(build_runtime, settings, embedder=embedder)
+        background_popularity = settings.popularity_refresh_seconds > 0
+        runtime = await asyncio.to_thread(
+            build_runtime, settings, embedder=embedder, popularity_in_background=background_popularity
+        )
         app.state.runtime = runtime
         app.state.rate_limiter = build_rate_limiter(settings)
         tasks = [
             asyncio.create_task(_keep_catalog_in_sync(runtime)),
             asyncio.create_task(_watch_champion(runtime)),
         ]
-        if settings.popularity_refresh_seconds > 0:
-            runtime.feeds.popularity_in_background = True
+        if background_popularity:
             tasks.append(asyncio.create_task(_refresh_popularity(runtime)))
         log.info("memfeed ready: %d items, model %s", len(runtime.catalog), runtime.feeds.model_version)
         try:
@@ -116,6 +118,6 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.add_middleware(MetricsMiddleware, metrics=http_metrics)  # outermost: times everything below
     register_rate_limit_metrics(app)
     app.include_router(health.router)  # health, readiness and metrics are never limited
-    for router in (items.router, events.router, users.router, memories.router, admin.router):
+    for router in (items.router, events.router, users.router, feeds.router, memories.router, admin.router):
         app.include_router(router, dependencies=limited, responses=RATE_LIMITED_RESPONSES)
     return app

@@ -1,7 +1,8 @@
-"""Typed dependencies: the runtime, the verified caller, and per-route access rules.
+"""Typed dependencies: one per service, the verified caller, and per-route access rules.
 
-Auth lives here, never inside a route: a route declares `AdminCaller`, `AnyCaller`, `UserAccess` or
-`EventWriter` in its signature and receives a verified value or never runs.
+A route declares the service it calls (`CatalogDep`, `FeedsDep`, ...) and its access rule (`AdminCaller`,
+`AnyCaller`, `UserAccess`, `EventWriter`) in its signature, and receives verified values or never runs. The
+runtime itself stays in this module: routers see services, never the composition root.
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
+from memfeed.catalog.service import CatalogService
+from memfeed.events.service import EventService
+from memfeed.feed.service import FeedService
+from memfeed.memory import MemoryService
 from memfeed.platform.auth import Caller, Scope
 from memfeed.platform.errors import Unauthorized
 from memfeed.platform.inputs import ID_PATTERN
+from memfeed.platform.storage.db import Database
+from memfeed.privacy.service import PrivacyService
+from memfeed.registry.service import ModelService
 from memfeed.runtime import Runtime
+from memfeed.training.runs import RunService
+from memfeed.users.service import UserService
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An admin or app key")
 bearer = HTTPBearer(auto_error=False, description="The end user's JWT (with an app key)")
@@ -32,6 +42,54 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_catalog(runtime: RuntimeDep) -> CatalogService:
+    return runtime.catalog
+
+
+def get_events(runtime: RuntimeDep) -> EventService:
+    return runtime.events
+
+
+def get_users(runtime: RuntimeDep) -> UserService:
+    return runtime.users
+
+
+def get_feeds(runtime: RuntimeDep) -> FeedService:
+    return runtime.feeds
+
+
+def get_memories(runtime: RuntimeDep) -> MemoryService:
+    return runtime.memories
+
+
+def get_privacy(runtime: RuntimeDep) -> PrivacyService:
+    return runtime.privacy
+
+
+def get_models(runtime: RuntimeDep) -> ModelService:
+    return runtime.models
+
+
+def get_runs(runtime: RuntimeDep) -> RunService:
+    return runtime.runs
+
+
+def get_database(runtime: RuntimeDep) -> Database:
+    return runtime.database
+
+
+CatalogDep = Annotated[CatalogService, Depends(get_catalog)]
+EventsDep = Annotated[EventService, Depends(get_events)]
+UsersDep = Annotated[UserService, Depends(get_users)]
+FeedsDep = Annotated[FeedService, Depends(get_feeds)]
+MemoriesDep = Annotated[MemoryService, Depends(get_memories)]
+PrivacyDep = Annotated[PrivacyService, Depends(get_privacy)]
+ModelsDep = Annotated[ModelService, Depends(get_models)]
+RunsDep = Annotated[RunService, Depends(get_runs)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+"""For readiness only: the database answers or it does not."""
 
 
 def get_caller(

@@ -17,10 +17,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from memfeed.platform.storage.schema import Run
 
 access_log = logging.getLogger("memfeed.access")
 
@@ -134,23 +131,16 @@ class RuntimeCollector(Collector):
         yield from self._runs(runtime)
 
     def _runs(self, runtime: Any) -> Iterator[Metric]:
-        with runtime.database.session() as session:
-            by_state = session.execute(select(Run.state, func.count()).group_by(Run.state)).all()
-            last = session.execute(
-                select(Run.started_at, Run.finished_at)
-                .where(Run.finished_at.is_not(None), Run.started_at.is_not(None))
-                .order_by(Run.finished_at.desc())
-                .limit(1)
-            ).first()
         runs = GaugeMetricFamily("memfeed_retrain_runs", "Retrain runs recorded, by state", labels=["state"])
-        for state, count in by_state:
+        for state, count in runtime.runs.counts_by_state().items():
             runs.add_metric([state], count)
         yield runs
         duration = GaugeMetricFamily(
             "memfeed_retrain_last_duration_seconds", "Wall time of the last finished retrain run"
         )
+        last = runtime.runs.last_duration_seconds()
         if last is not None:
-            duration.add_metric([], (last.finished_at - last.started_at).total_seconds())
+            duration.add_metric([], last)
         yield duration
 
 

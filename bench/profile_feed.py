@@ -4,7 +4,7 @@ Run: python bench/profile_feed.py <dir kept by bench_feed_http.py --keep> [--pag
                                  [--database-url URL]
 
 Builds the same `Runtime` the server builds (same settings from the same environment), serves `--pages` feed
-pages for random users with events through `Runtime.feed` with the feed cache off, and prints the wall and
+pages for random users with events through `FeedService.feed` with the feed cache off, and prints the wall and
 CPU time per page, then cProfile's functions by cumulative time. Not a benchmark (no baseline, no ratio): the
 tool behind the "how it got there" notes in docs/performance.md.
 """
@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 from bench_feed_http import warm_users  # noqa: E402
 from http_load import server_env  # noqa: E402
 
-from memfeed.feed.service import FeedQuery  # noqa: E402
+from memfeed.feed.records import FeedQuery  # noqa: E402
 from memfeed.runtime import build_runtime  # noqa: E402
 
 
@@ -60,12 +60,12 @@ def main() -> None:
     for user in rng.sample(
         users, 20
     ):  # warm-up: first-touch costs (imports, caches) are not the steady state
-        runtime.feed(FeedQuery(user))
+        runtime.feeds.feed(FeedQuery(user))
     sample = [rng.choice(users) for _ in range(args.pages)]
     times = []
     for user in sample:  # unprofiled first: the latency distribution
         start = time.perf_counter()
-        runtime.feed(FeedQuery(user))
+        runtime.feeds.feed(FeedQuery(user))
         times.append(1000 * (time.perf_counter() - start))
     ms = np.array(times)
     print(
@@ -76,7 +76,7 @@ def main() -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     profiler.enable()
     for user in sample:
-        runtime.feed(FeedQuery(user))
+        runtime.feeds.feed(FeedQuery(user))
     profiler.disable()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(

@@ -34,14 +34,14 @@ def import_(
     runtime = build_runtime(settings)
     try:
         if items is not None:
-            report = import_items(runtime, items)
+            report = import_items(runtime.catalog, items)
             typer.echo(
                 f"items: {report.rows} rows, {report.accepted} upserted, {len(report.rejected)} rejected "
                 f"({report.seconds:.1f} s, {report.rate():.0f} rows/s)"
             )
             for line in report.details():
                 typer.echo(line)
-        report = import_events(runtime, events)
+        report = import_events(runtime.events, events)
         typer.echo(
             f"events: {report.rows} rows, {report.accepted} accepted, {report.duplicates} duplicates, "
             f"{len(report.rejected)} rejected ({report.seconds:.1f} s, {report.rate():.0f} rows/s)"
@@ -103,7 +103,7 @@ def recommend(
     migrate(settings)
     runtime = build_runtime(settings)
     try:
-        count = write_csv(recommend_batch(runtime, read_user_ids(users), k), out)
+        count = write_csv(recommend_batch(runtime.feeds, read_user_ids(users), k), out)
     finally:
         runtime.close()
     typer.echo(f"wrote {count} users to {out} (model {runtime.feeds.model_version})")

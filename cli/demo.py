@@ -42,7 +42,13 @@ def demo(
     try:
         # The simulated weeks end at today's midnight (UTC): re-seeding the same day adds nothing.
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        summary = seed_demo(runtime, generate_demo(n_items=items, n_users=users, now=today))
+        summary = seed_demo(
+            runtime.catalog,
+            runtime.events,
+            runtime.feeds,
+            runtime.users.upsert,
+            generate_demo(n_items=items, n_users=users, now=today),
+        )
         _, admin_key = create_api_key(runtime.database, "admin", "demo admin")
         _, app_key = create_api_key(runtime.database, "app", "demo app")
         user_token = issue_token(

@@ -30,40 +30,25 @@ def retrain(
     """Run the retrain flow in this process (Prefect ephemeral mode unless PREFECT_API_URL is set)."""
     import json
 
-    from memfeed.platform.storage.db import create_database
-    from memfeed.platform.storage.types import utcnow
+    from memfeed.platform.storage.db import open_database
     from memfeed.training.retrain import PromoteMode
-    from memfeed.training.runs import update_run
+    from memfeed.training.runs import RunService
 
     if promote not in {m.value for m in PromoteMode}:
         raise typer.BadParameter("must be auto, always or never", param_hint="--promote")
     settings = get_settings()
     migrate(settings)
     prefect_defaults()
-    database = create_database(settings.resolved_database_url)
-    if run_id:
-        update_run(database, run_id, state="running", started_at=utcnow())
-    try:
-        from pipelines.flows import retrain_flow
+    with open_database(settings) as database:
+        try:
+            with RunService(database, settings).track(run_id) as run:
+                from pipelines.flows import retrain_flow
 
-        report = retrain_flow(promote=promote)
-    except Exception as exc:
-        if run_id:
-            update_run(database, run_id, state="failed", finished_at=utcnow(), error=str(exc)[:2000])
-        database.dispose()
-        typer.echo(f"retrain failed: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    if run_id:
-        update_run(
-            database,
-            run_id,
-            state="completed",
-            finished_at=utcnow(),
-            version=report["version"],
-            promoted=report["promoted"],
-            metrics=report["metrics"],
-        )
-    database.dispose()
+                report = retrain_flow(promote=promote)  # settings stay out: Prefect stores flow parameters
+                run.completed(report)
+        except Exception as exc:
+            typer.echo(f"retrain failed: {exc}", err=True)
+            raise typer.Exit(1) from exc
     typer.echo(json.dumps({k: report[k] for k in ("version", "promoted", "reason", "seconds")}))
     typer.echo(json.dumps(report["metrics"], indent=2))
 

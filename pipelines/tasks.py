@@ -10,10 +10,10 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from memfeed.catalog.embedding import Embedder, load_embedder
-from memfeed.catalog.service import embed_missing
+from memfeed.catalog.service import CatalogService
 from memfeed.memory.service import purge_expired_memories
 from memfeed.platform.settings import Settings
-from memfeed.platform.storage.db import create_database, open_database
+from memfeed.platform.storage.db import open_database
 from memfeed.registry.versions import ModelRegistry
 from memfeed.training.retrain import (
     Evaluation,
@@ -36,24 +36,16 @@ def settings_embedder(settings: Settings) -> Embedder:
 def embed_items_task(settings: Settings, embedder: Embedder) -> int:
     """Embed items whose text changed or that lack a vector for the current embedder."""
     logger = get_run_logger()
-    database = create_database(settings.resolved_database_url)
-    try:
-        # TODO(catalog): embed_missing takes a session today; the catalog helper gives it a service face.
-        with database.session() as session:
-            count = embed_missing(session, embedder, progress=logger.info)
-    finally:
-        database.dispose()
+    with open_database(settings) as database:
+        count = CatalogService(database, embedder).embed_missing(progress=logger.info)
     logger.info("embedded %d items (unchanged items skipped by content hash)", count)
     return count
 
 
 @task(name="load-training-data", cache_policy=NO_CACHE)
 def load_task(settings: Settings, embedder: Embedder) -> TrainingData:
-    database = create_database(settings.resolved_database_url)
-    try:
+    with open_database(settings) as database:
         return load_training_data(database, embedder.embedder_id, embedder.dim)
-    finally:
-        database.dispose()
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)

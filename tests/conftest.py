@@ -171,7 +171,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
     # The generator places events at hours of the day, so "now" is today's midnight (UTC): the same data,
     # shifted by whole days, whatever the time the suite runs (and never in the future).
     dataset = generate_demo(now=datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
-    seed_demo(runtime, dataset)
+    seed_demo(runtime.catalog, runtime.events, runtime.feeds, runtime.users.upsert, dataset)
     runtime.close()
     return directory / "memfeed.db", dataset
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import EventWriter, RuntimeDep
+from api.deps import EventsDep, EventWriter
 from api.schemas.common import errors
 from api.schemas.events import EventBatchIn, EventBatchOut, RejectedEvent
 
@@ -12,9 +12,9 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
 @router.post("", response_model=EventBatchOut, responses=errors(400, 401, 403, 413, 422))
-def post_events(body: EventBatchIn, runtime: RuntimeDep, owner: EventWriter) -> EventBatchOut:
+def post_events(body: EventBatchIn, events: EventsDep, owner: EventWriter) -> EventBatchOut:
     """Store up to 500 events. Re-sent `event_id`s count as duplicates; bad events are rejected one by one."""
-    result = runtime.ingest(body.events, only_user=owner)
+    result = events.ingest(body.events, only_user=owner)
     return EventBatchOut(
         accepted=result.accepted,
         duplicates=result.duplicates,

@@ -1,4 +1,4 @@
-"""Catalog routes: upsert (one or a batch), read, make unavailable, similar items."""
+"""Catalog routes: upsert (one or a batch), read, make unavailable."""
 
 from __future__ import annotations
 
@@ -6,29 +6,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.deps import AdminCaller, AnyCaller, RuntimeDep
+from api.deps import AdminCaller, AnyCaller, CatalogDep
 from api.schemas.common import errors
-from api.schemas.feeds import SimilarItem, SimilarOut
 from api.schemas.items import BatchItemError, ItemBatchIn, ItemBatchOut, ItemOut
-from memfeed.catalog.service import ItemFields
+from memfeed.catalog.records import ItemFields, ItemRecord
 from memfeed.platform.inputs import ID_PATTERN
-from memfeed.platform.storage.schema import Item
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 
 ItemId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128)]
 
 
-def item_out(item: Item) -> ItemOut:
+def item_out(item: ItemRecord) -> ItemOut:
     return ItemOut(
         item_id=item.item_id,
         title=item.title,
         text=item.text,
-        tags=item.tags or [],
+        tags=item.tags,
         category=item.category,
         available=item.available,
         published_at=item.published_at,
-        metadata=item.meta or {},
+        metadata=item.metadata,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -41,19 +39,19 @@ def item_out(item: Item) -> ItemOut:
     responses={201: {"model": ItemOut, "description": "created"}, **errors(400, 401, 403, 413, 422)},
 )
 def put_item(
-    item_id: ItemId, body: ItemFields, runtime: RuntimeDep, _: AdminCaller, response: Response
+    item_id: ItemId, body: ItemFields, catalog: CatalogDep, _: AdminCaller, response: Response
 ) -> ItemOut:
     """Create or replace one item; it is recommendable at once through its text."""
-    result = runtime.upsert_item(item_id, body)
-    if result.created:
+    item, created = catalog.put_item(item_id, body)
+    if created:
         response.status_code = status.HTTP_201_CREATED
-    return item_out(runtime.get_item(item_id))
+    return item_out(item)
 
 
 @router.post("", response_model=ItemBatchOut, responses=errors(400, 401, 403, 413, 422))
-def post_items(body: ItemBatchIn, runtime: RuntimeDep, _: AdminCaller) -> ItemBatchOut:
+def post_items(body: ItemBatchIn, catalog: CatalogDep, _: AdminCaller) -> ItemBatchOut:
     """Upsert up to 1000 items; invalid ones are listed by index and the rest are stored."""
-    outcome = runtime.upsert_items(body.items)
+    outcome = catalog.upsert_items(body.items)
     return ItemBatchOut(
         upserted=outcome.upserted,
         errors=[BatchItemError(index=e.index, code=e.code, message=e.message) for e in outcome.errors],
@@ -61,32 +59,17 @@ def post_items(body: ItemBatchIn, runtime: RuntimeDep, _: AdminCaller) -> ItemBa
 
 
 @router.get("/{item_id}", response_model=ItemOut, responses=errors(401, 404, 422))
-def get_item(item_id: ItemId, runtime: RuntimeDep, _: AnyCaller) -> ItemOut:
-    return item_out(runtime.get_item(item_id))
+def get_item(item_id: ItemId, catalog: CatalogDep, _: AnyCaller) -> ItemOut:
+    return item_out(catalog.get_item(item_id))
 
 
 @router.delete("/{item_id}", status_code=204, responses=errors(401, 403, 404, 422))
 def delete_item(
     item_id: ItemId,
-    runtime: RuntimeDep,
+    catalog: CatalogDep,
     _: AdminCaller,
     hard: Annotated[bool, Query(description="also remove the item's row and vector")] = False,
 ) -> Response:
     """Make the item unavailable: it is never recommended again."""
-    runtime.delete_item(item_id, hard=hard)
+    catalog.delete_item(item_id, hard=hard)
     return Response(status_code=204)
-
-
-@router.get("/{item_id}/similar", response_model=SimilarOut, responses=errors(401, 404, 422))
-def similar_items(
-    item_id: ItemId,
-    runtime: RuntimeDep,
-    _: AnyCaller,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> SimilarOut:
-    hits = runtime.similar(item_id, limit)
-    out = []
-    for hit_id, score in hits:
-        card = runtime.catalog.card(hit_id)
-        out.append(SimilarItem(item_id=hit_id, title=card.title if card else "", score=round(score, 6)))
-    return SimilarOut(items=out)

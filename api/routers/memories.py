@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AfterValidator
 
-from api.deps import RuntimeDep, UserAccess
+from api.deps import MemoriesDep, UserAccess
 from api.errors import ApiError
 from api.schemas.common import errors
 from api.schemas.memories import (
@@ -74,10 +74,12 @@ def metadata_filter(raw: str | None) -> dict[str, Any]:
         **errors(400, 401, 403, 409, 413, 422),
     },
 )
-def add_memory(body: MemoryIn, runtime: RuntimeDep, access: UserAccess, response: Response) -> MemoryWriteOut:
+def add_memory(
+    body: MemoryIn, memories: MemoriesDep, access: UserAccess, response: Response
+) -> MemoryWriteOut:
     """Remember something; 200 with `merged: true` when it restates a memory already held (same session
     and kind), which is updated instead of duplicated. A contradiction is never merged."""
-    result = runtime.memories.add(
+    result = memories.add(
         access.user_id,
         NewMemory(
             text=body.text,
@@ -95,7 +97,7 @@ def add_memory(body: MemoryIn, runtime: RuntimeDep, access: UserAccess, response
 
 @router.get("", response_model=MemoryPageOut, responses=errors(400, 401, 403, 422))
 def list_memories(
-    runtime: RuntimeDep,
+    memories: MemoriesDep,
     access: UserAccess,
     kind: KindQuery = None,
     session_id: SessionQuery = None,
@@ -105,7 +107,7 @@ def list_memories(
     ] = None,
 ) -> MemoryPageOut:
     """The user's live memories, newest first."""
-    page = runtime.memories.list_memories(
+    page = memories.list_memories(
         access.user_id, kind=kind, session_id=session_id, limit=limit, cursor=cursor or None
     )
     return MemoryPageOut(items=[memory_out(m) for m in page.items], next_cursor=page.next_cursor)
@@ -113,7 +115,7 @@ def list_memories(
 
 @router.get("/search", response_model=MemorySearchOut, responses=errors(400, 401, 403, 422))
 def search_memories(
-    runtime: RuntimeDep,
+    memories: MemoriesDep,
     access: UserAccess,
     q: Annotated[str, Query(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(no_nul)],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
@@ -135,7 +137,7 @@ def search_memories(
     """The memories (and, with include_activity, events) most relevant to `q`, best first."""
     if not q.strip():
         raise ApiError("validation_error", "q: must not be whitespace only")
-    hits = runtime.memories.search(
+    hits = memories.search(
         access.user_id,
         q,
         k=k,
@@ -165,9 +167,9 @@ def search_memories(
 
 
 @router.get("/{memory_id}", response_model=MemoryDetailOut, responses=errors(401, 403, 404, 422))
-def get_memory(memory_id: MemoryId, runtime: RuntimeDep, access: UserAccess) -> MemoryDetailOut:
+def get_memory(memory_id: MemoryId, memories: MemoriesDep, access: UserAccess) -> MemoryDetailOut:
     """One memory with its history (prior texts, oldest first)."""
-    memory = runtime.memories.get(access.user_id, memory_id, with_history=True)
+    memory = memories.get(access.user_id, memory_id, with_history=True)
     return MemoryDetailOut(
         **memory_out(memory).model_dump(),
         history=[
@@ -181,10 +183,10 @@ def get_memory(memory_id: MemoryId, runtime: RuntimeDep, access: UserAccess) -> 
 
 @router.patch("/{memory_id}", response_model=MemoryOut, responses=errors(400, 401, 403, 404, 413, 422))
 def patch_memory(
-    memory_id: MemoryId, body: MemoryPatchIn, runtime: RuntimeDep, access: UserAccess
+    memory_id: MemoryId, body: MemoryPatchIn, memories: MemoriesDep, access: UserAccess
 ) -> MemoryOut:
     """Change text, kind, metadata or ttl; the prior version joins the history."""
-    memory = runtime.memories.update(
+    memory = memories.update(
         access.user_id,
         memory_id,
         MemoryPatch(
@@ -199,13 +201,13 @@ def patch_memory(
 
 
 @router.delete("/{memory_id}", status_code=204, responses=errors(401, 403, 404, 422))
-def delete_memory(memory_id: MemoryId, runtime: RuntimeDep, access: UserAccess) -> Response:
-    runtime.memories.delete(access.user_id, memory_id)
+def delete_memory(memory_id: MemoryId, memories: MemoriesDep, access: UserAccess) -> Response:
+    memories.delete(access.user_id, memory_id)
     return Response(status_code=204)
 
 
 @router.delete("", status_code=204, responses=errors(401, 403, 422))
-def erase_memories(runtime: RuntimeDep, access: UserAccess) -> Response:
+def erase_memories(memories: MemoriesDep, access: UserAccess) -> Response:
     """Forget every memory of the user (and its history)."""
-    runtime.memories.erase_user(access.user_id)
+    memories.erase_user(access.user_id)
     return Response(status_code=204)

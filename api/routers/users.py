@@ -1,22 +1,18 @@
-"""User routes: traits, the personalized feed, and the user's export and erasure."""
+"""User routes: traits, and the user's data export and erasure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 
-from api.deps import RuntimeDep, UserAccess
+from api.deps import PrivacyDep, UserAccess, UsersDep
 from api.schemas.common import errors
-from api.schemas.feeds import FeedEntry, FeedOut
 from api.schemas.memories import MemoryDetailOut
 from api.schemas.users import ExportedEvent, ProfileOut, UserExportOut, UserIn, UserOut
-from memfeed.feed.service import FeedQuery
-from memfeed.platform.inputs import ID_PATTERN
 from memfeed.privacy.service import UserExport
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
@@ -29,37 +25,12 @@ MAX_EXCLUDE = 200
     response_model=UserOut,
     responses={201: {"model": UserOut}, **errors(400, 401, 403, 413, 422)},
 )
-def put_user(body: UserIn, runtime: RuntimeDep, access: UserAccess, response: Response) -> UserOut:
-    user, created = runtime.users.upsert(access.user_id, body.traits)
+def put_user(body: UserIn, users: UsersDep, access: UserAccess, response: Response) -> UserOut:
+    user, created = users.upsert(access.user_id, body.traits)
     if created:
         response.status_code = status.HTTP_201_CREATED
     return UserOut(
         user_id=user.user_id, traits=user.traits, created_at=user.created_at, updated_at=user.updated_at
-    )
-
-
-@router.get("/{user_id}/feed", response_model=FeedOut, responses=errors(400, 401, 403, 422))
-def get_feed(
-    runtime: RuntimeDep,
-    access: UserAccess,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=20_000, description="next_cursor of the previous page")
-    ] = None,
-    category: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=128)] = None,
-    exclude: Annotated[
-        str | None, Query(max_length=26_000, description="comma-separated item ids to leave out")
-    ] = None,
-) -> FeedOut:
-    """The next page of the user's feed; a user with no history gets popular and fresh items."""
-    excluded = tuple(e for e in (exclude or "").split(",") if e)[:MAX_EXCLUDE]
-    page = runtime.feed(FeedQuery(access.user_id, limit, cursor or None, category, excluded))
-    return FeedOut(
-        items=[
-            FeedEntry(item_id=i.item_id, title=i.title, score=i.score, reason=i.reason) for i in page.items
-        ],
-        next_cursor=page.next_cursor,
-        model_version=page.model_version,
     )
 
 
@@ -97,16 +68,16 @@ def _export_json(export: UserExport) -> Iterator[bytes]:
         **errors(401, 403, 404, 422),
     },
 )
-def export_user(runtime: RuntimeDep, access: UserAccess) -> StreamingResponse:
+def export_user(privacy: PrivacyDep, access: UserAccess) -> StreamingResponse:
     """Everything stored about the user (profile, every event, memories with their history), as one JSON
     document streamed as it is read. 404 when nothing is stored for the user."""
-    export = runtime.export_user(access.user_id)
+    export = privacy.export(access.user_id)
     return StreamingResponse(_export_json(export), media_type="application/json")
 
 
 @router.delete("/{user_id}", status_code=204, response_class=Response, responses=errors(401, 403, 422))
-def erase_user(runtime: RuntimeDep, access: UserAccess) -> Response:
+def erase_user(privacy: PrivacyDep, access: UserAccess) -> Response:
     """Erase the user: profile, events, memories, and their factors in the serving model. Idempotent: an
     unknown or already erased user is a 204 too."""
-    runtime.erase_user(access.user_id, access.caller)
+    privacy.erase(access.user_id, key_id=access.caller.key_id, scope=str(access.caller.scope))
     return Response(status_code=204)

@@ -1,8 +1,8 @@
 """Bulk import of items and events from CSV or Parquet files (`memfeed import`).
 
 Rows stream in chunks (a CSV line by line, a Parquet file batch by batch), so a file of any size imports in
-bounded memory. Each chunk goes through `Runtime.upsert_items` / `Runtime.ingest`, the same validation path as
-the API, so a file row and an API request are judged alike. A bad row is reported with its line number and
+bounded memory. Each chunk goes through `CatalogService.upsert_items` / `EventService.ingest`, the same
+validation path as the API, so a file row and an API request are judged alike. A bad row is reported with its line number and
 never rejects its neighbours; a chunk is committed before the next one is read.
 """
 
@@ -19,14 +19,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from tqdm import tqdm
 
+from memfeed.catalog.service import CatalogService
+from memfeed.events.service import EventService
 from memfeed.platform.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from memfeed.runtime import Runtime
 
 CSV_SUFFIXES = frozenset({".csv"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
@@ -94,7 +93,9 @@ class _BadRow(Exception):
 # --- public entry points ------------------------------------------------------------------------------
 
 
-def import_items(runtime: Runtime, path: Path, *, chunk: int = 1000, progress: bool = True) -> ImportReport:
+def import_items(
+    catalog: CatalogService, path: Path, *, chunk: int = 1000, progress: bool = True
+) -> ImportReport:
     """Upsert the items of a CSV or Parquet file: `item_id,title[,text][,tags][,category][,published_at]
     [,available]`, tags separated by `|`. Empty cells mean absent.
 
@@ -104,7 +105,7 @@ def import_items(runtime: Runtime, path: Path, *, chunk: int = 1000, progress: b
     """
 
     def send(payload: list[dict[str, Any]], lines: list[int], report: ImportReport) -> None:
-        outcome = runtime.upsert_items(payload)
+        outcome = catalog.upsert_items(payload)
         report.accepted += outcome.upserted
         report.duplicates += len(payload) - len(outcome.errors) - outcome.upserted
         report.rejected += [(lines[e.index], f"{e.code}: {e.message}") for e in outcome.errors]
@@ -112,17 +113,19 @@ def import_items(runtime: Runtime, path: Path, *, chunk: int = 1000, progress: b
     return _run(path, ITEMS, _item_payload, send, chunk=chunk, progress=progress)
 
 
-def import_events(runtime: Runtime, path: Path, *, chunk: int = 5000, progress: bool = True) -> ImportReport:
+def import_events(
+    events: EventService, path: Path, *, chunk: int = 5000, progress: bool = True
+) -> ImportReport:
     """Ingest the events of a CSV or Parquet file: `user_id,item_id,timestamp[,type][,value][,event_id]`.
 
     `type` defaults to `view`; a missing `event_id` is derived from the row (`derive_event_id`), so importing
     the same file again adds nothing. Timestamps are ISO-8601 with offset or Unix seconds; any past time is
-    accepted. Line numbers are counted as in `import_items`. Each `runtime.ingest` call gets at most `chunk`
+    accepted. Line numbers are counted as in `import_items`. Each `events.ingest` call gets at most `chunk`
     rows.
     """
 
     def send(payload: list[dict[str, Any]], lines: list[int], report: ImportReport) -> None:
-        result = runtime.ingest(payload)
+        result = events.ingest(payload)
         report.accepted += result.accepted
         report.duplicates += result.duplicates
         report.rejected += [(lines[r.index], f"{r.code}: {r.message}") for r in result.rejected]

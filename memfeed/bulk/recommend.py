@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from memfeed.feed.service import FeedItem, FeedQuery
-from memfeed.runtime import Runtime
+from memfeed.feed.records import FeedItem, FeedQuery
+from memfeed.feed.service import FeedService
 
 
 def read_user_ids(path: Path) -> Iterator[str]:
@@ -21,12 +21,12 @@ def read_user_ids(path: Path) -> Iterator[str]:
 
 
 def recommend(
-    runtime: Runtime, user_ids: Iterable[str], k: int, *, workers: int = 4
+    feeds: FeedService, user_ids: Iterable[str], k: int, *, workers: int = 4
 ) -> Iterator[tuple[str, list[FeedItem]]]:
     """First feed page of size `k` per user, in input order (threads overlap the database and FAISS work)."""
 
     def page(user: str) -> tuple[str, list[FeedItem]]:
-        return user, runtime.feed(FeedQuery(user, limit=k)).items
+        return user, feeds.feed(FeedQuery(user, limit=k)).items
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(page, user_ids)

@@ -12,11 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
 
-from memfeed.catalog.service import ItemCard
-from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import Item, ItemVector
+from memfeed.catalog.records import ItemCard
+from memfeed.catalog.repository import ItemRepository
 from vectorstore import VectorIndex
 
 SYNC_OVERLAP = timedelta(seconds=2)
@@ -80,7 +78,7 @@ class LiveCatalog:
             self.index.remove(ids)
             self.version += 1
 
-    def sync(self, database: Database) -> int:
+    def sync(self, items: ItemRepository) -> int:
         """Read items (and their vectors) changed since the last sync; returns how many were applied.
 
         The look-back overlaps the previous one (a write may commit late with an earlier `updated_at`), so
@@ -90,68 +88,27 @@ class LiveCatalog:
         timestamp, and re-applying it every sync rebuilt the HNSW graph).
         """
         since = self._watermark - SYNC_OVERLAP if self._watermark else None
-        vector_join = (ItemVector.item_id == Item.item_id) & (ItemVector.embedder == self.embedder_id)
         cards: list[ItemCard] = []
         vectors: dict[str, np.ndarray] = {}
         newest = self._watermark
-        with database.session() as session:
-            changed: list[str] | None = None
-            if since is not None:
-                # Index-only reads (no join): a join over a bulk-loaded window cost 0.14 s at 100k items,
-                # every sync, on every worker. Any vector written anywhere moves the vectors' max.
-                window = (
-                    *session.execute(
-                        select(func.count(), func.max(Item.updated_at)).where(Item.updated_at >= since)
-                    ).one(),
-                    session.scalar(
-                        select(func.max(ItemVector.updated_at)).where(ItemVector.embedder == self.embedder_id)
-                    ),
-                )
-                if (since, *window) == self._window:
-                    return 0  # the same rows at the same newest timestamps: nothing new since the last look
-                stamps = session.execute(
-                    select(Item.item_id, Item.updated_at, ItemVector.updated_at)
-                    .outerjoin(ItemVector, vector_join)
-                    .where(Item.updated_at >= since)
-                ).all()
-                changed = [
-                    i for i, item_at, vector_at in stamps if self._synced.get(i) != (item_at, vector_at)
-                ]
-            stmt = select(
-                Item.item_id,
-                Item.title,
-                Item.category,
-                Item.published_at,
-                Item.available,
-                Item.updated_at,
-                ItemVector.vector,
-                ItemVector.updated_at,
-            ).outerjoin(ItemVector, vector_join)
-            batches = (
-                [stmt]
-                if changed is None
-                else [
-                    stmt.where(Item.item_id.in_(changed[i : i + 1000])) for i in range(0, len(changed), 1000)
-                ]
-            )
-            synced: dict[str, tuple[datetime, datetime | None]] = {}
-            for batch in batches:
-                for (
-                    item_id,
-                    title,
-                    category,
-                    published,
-                    available,
-                    item_at,
-                    blob,
-                    vector_at,
-                ) in session.execute(batch):
-                    cards.append(ItemCard(item_id, title, category, published, available))
-                    if blob is not None:
-                        vectors[item_id] = np.frombuffer(blob, dtype=np.float32)
-                    synced[item_id] = (item_at, vector_at)
-                    if newest is None or item_at > newest:
-                        newest = item_at
+        changed: list[str] | None = None
+        if since is not None:
+            window = items.sync_window(since, self.embedder_id)
+            if (since, *window) == self._window:
+                return 0  # the same rows at the same newest timestamps: nothing new since the last look
+            changed = [
+                i
+                for i, item_at, vector_at in items.change_stamps(since, self.embedder_id)
+                if self._synced.get(i) != (item_at, vector_at)
+            ]
+        synced: dict[str, tuple[datetime, datetime | None]] = {}
+        for card, vector, item_at, vector_at in items.serving_rows(self.embedder_id, changed):
+            cards.append(card)
+            if vector is not None:
+                vectors[card.item_id] = vector
+            synced[card.item_id] = (item_at, vector_at)
+            if newest is None or item_at > newest:
+                newest = item_at
         if cards:
             self.apply(cards, vectors)
         moved, self._watermark = newest != self._watermark, newest

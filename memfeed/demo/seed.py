@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from memfeed.catalog.service import CatalogService
 from memfeed.demo.data import DemoDataset, generate_demo
-from memfeed.runtime import Runtime
+from memfeed.events.service import EventService
+from memfeed.feed.service import FeedService
 
 log = logging.getLogger("memfeed.demo.seed")
 
@@ -25,8 +29,15 @@ class SeedSummary:
     sample_items: tuple[str, str]
 
 
-def seed_demo(runtime: Runtime, dataset: DemoDataset | None = None) -> SeedSummary:
-    """Upsert the demo catalog, users (with their tastes as traits) and events; idempotent on re-run."""
+def seed_demo(
+    catalog: CatalogService,
+    events: EventService,
+    feeds: FeedService,
+    save_user: Callable[[str, dict[str, Any]], object],
+    dataset: DemoDataset | None = None,
+) -> SeedSummary:
+    """Upsert the demo catalog, users (with their tastes as traits, through `save_user(user_id, traits)`)
+    and events; idempotent on re-run."""
     data = dataset or generate_demo()
     items = [
         {
@@ -40,12 +51,12 @@ def seed_demo(runtime: Runtime, dataset: DemoDataset | None = None) -> SeedSumma
         for i in data.items
     ]
     for start in range(0, len(items), ITEM_BATCH):
-        outcome = runtime.upsert_items(items[start : start + ITEM_BATCH])
+        outcome = catalog.upsert_items(items[start : start + ITEM_BATCH])
         if outcome.errors:
             raise RuntimeError(f"demo items rejected: {outcome.errors[:3]}")
     for user in data.users:
-        runtime.upsert_user(user.user_id, {"tastes": list(user.tastes), "dislikes": list(user.dislikes)})
-    events = [
+        save_user(user.user_id, {"tastes": list(user.tastes), "dislikes": list(user.dislikes)})
+    rows = [
         {
             "event_id": e.event_id,
             "user_id": e.user_id,
@@ -57,13 +68,13 @@ def seed_demo(runtime: Runtime, dataset: DemoDataset | None = None) -> SeedSumma
         for e in data.events
     ]
     accepted = duplicates = 0
-    for start in range(0, len(events), EVENT_BATCH):
-        result = runtime.ingest(events[start : start + EVENT_BATCH])
+    for start in range(0, len(rows), EVENT_BATCH):
+        result = events.ingest(rows[start : start + EVENT_BATCH])
         if result.rejected:
             raise RuntimeError(f"demo events rejected: {result.rejected[:3]}")
         accepted += result.accepted
         duplicates += result.duplicates
-    runtime.feeds.refresh_popularity(force=True)
+    feeds.refresh_popularity(force=True)
     busiest = Counter(e.user_id for e in data.events).most_common(1)[0][0]
     seen = {e.item_id for e in data.events if e.user_id == busiest}
     unseen = [i.item_id for i in data.items if i.item_id not in seen]

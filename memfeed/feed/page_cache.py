@@ -4,8 +4,9 @@ The key holds the query (limit, cursor, filters), the serving model version, the
 newest event id (a new event, even a late one, or an erasure changes them), the user's memory version (a new
 preference changes it), the catalog's last change and the popularity refresh period: one round trip of
 indexed reads decides a hit, every input is shared (database, wall clock), so every worker invalidates
-correctly without shared state, and a Redis cache is shared safely. Item availability is re-checked on every hit, so
-a withdrawn item never comes back from the cache. Keys are hashes: no user id is stored in Redis.
+correctly without shared state, and a Redis cache is shared safely. The feed service re-checks item
+availability on every hit, so a withdrawn item never comes back from the cache. Keys are hashes: no user id
+is stored in Redis.
 """
 
 from __future__ import annotations
@@ -14,61 +15,31 @@ import hashlib
 import json
 import time
 
-from sqlalchemy import func, select
-
-from memfeed.feed.service import FeedItem, FeedPage, FeedQuery, FeedService
+from memfeed.feed.records import FeedItem, FeedPage, FeedQuery
+from memfeed.feed.repository import FeedRepository
 from memfeed.platform.cache import ResponseCache
-from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import Event, Item, MemoryVersion
-from memfeed.platform.telemetry import Telemetry
 
 
-class CachedFeeds:
+class PageCache:
     def __init__(
         self,
-        feeds: FeedService,
-        database: Database,
-        cache: ResponseCache,
+        store: ResponseCache,
+        repository: FeedRepository,
         ttl_seconds: float,
-        telemetry: Telemetry,
         popularity_period: float = 0.0,
     ) -> None:
-        self.feeds = feeds
-        self.database = database
-        self.cache = cache
+        self.store = store
+        self.repository = repository
         self.ttl_seconds = ttl_seconds
-        self.telemetry = telemetry
         self.popularity_period = popularity_period
         """Popularity is recomputed this often (seconds): a page never outlives its popularity period."""
 
-    def feed(self, query: FeedQuery) -> FeedPage:
-        if self.ttl_seconds <= 0:
-            return self.feeds.feed(query)
-        version = self.feeds.model_version
-        key = self.key(query, version)
-        raw = self.cache.get(key)
-        if raw is not None:
-            page = decode(raw)
-            if all(self._available(item.item_id) for item in page.items):
-                self.telemetry.count("cache_requests", cache="feed", result="hit")
-                return page
-        self.telemetry.count("cache_requests", cache="feed", result="miss")
-        page = self.feeds.feed(query)
-        if page.model_version == version:  # a model swapped mid-request: the page is not the key's
-            self.cache.put(key, encode(page), self.ttl_seconds)
-        return page
+    @property
+    def enabled(self) -> bool:
+        return self.ttl_seconds > 0
 
-    def key(self, query: FeedQuery, model_version: str | None = None) -> str:
-        user = query.user_id
-        with self.database.engine.connect() as connection:
-            count, newest, memories, catalog = connection.execute(
-                select(
-                    select(func.count()).where(Event.user_id == user).scalar_subquery(),
-                    select(func.max(Event.id)).where(Event.user_id == user).scalar_subquery(),
-                    select(MemoryVersion.version).where(MemoryVersion.user_id == user).scalar_subquery(),
-                    select(func.max(Item.updated_at)).scalar_subquery(),
-                )
-            ).one()
+    def key(self, query: FeedQuery, model_version: str) -> str:
+        inputs = self.repository.page_inputs(query.user_id)
         period = self.popularity_period
         parts = [
             query.user_id,
@@ -76,18 +47,21 @@ class CachedFeeds:
             query.cursor or "",
             query.category or "",
             ",".join(sorted(query.exclude)),
-            model_version or self.feeds.model_version,
-            str(count),
-            str(newest),
-            str(memories),
-            str(catalog),
+            model_version,
+            str(inputs.event_count),
+            str(inputs.newest_event),
+            str(inputs.memory_version),
+            str(inputs.catalog_changed),
             str(int(time.time() // period) if period > 0 else 0),
         ]
         return "feed:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=20).hexdigest()
 
-    def _available(self, item_id: str) -> bool:
-        card = self.feeds.catalog.card(item_id)
-        return card is not None and card.available
+    def get(self, key: str) -> FeedPage | None:
+        raw = self.store.get(key)
+        return decode(raw) if raw is not None else None
+
+    def put(self, key: str, page: FeedPage) -> None:
+        self.store.put(key, encode(page), self.ttl_seconds)
 
 
 def encode(page: FeedPage) -> bytes:

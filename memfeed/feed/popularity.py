@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from memfeed.catalog.service import ItemCard
+from memfeed.catalog.records import ItemCard
 from memfeed.events.repository import EventRepository
 from memfeed.events.weights import decay
 

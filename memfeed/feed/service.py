@@ -1,122 +1,124 @@
 """The personalized feed and similar items.
 
 A page: the user's profile from their latest events -> candidates (ANN around the profile vector, around
-each strongest anchor item, plus popular/fresh backfill) -> exclusions (seen, hidden, disliked,
-unavailable, already served in this cursor chain) -> a vectorized re-rank (relevance to the profile and to
-the best anchor, push-away from negatives, popularity and freshness priors) -> reasons -> cursor.
+each strongest anchor item, plus popular/fresh backfill; memfeed/feed/candidates.py) -> exclusions (seen,
+hidden, disliked, unavailable, already served in this cursor chain) -> a vectorized re-rank (relevance to
+the profile and to the best anchor, push-away from negatives, popularity and freshness priors) -> reasons
+(memfeed/feed/reasons.py) -> cursor. Pages are cached (memfeed/feed/page_cache.py) and so are similar items.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeGuard
 
 import numpy as np
-from sqlalchemy import select
 
 from memfeed.catalog.live import LiveCatalog
-from memfeed.catalog.service import ItemCard
+from memfeed.catalog.records import ItemCard
+from memfeed.catalog.repository import ItemRepository
 from memfeed.events.records import Interaction
 from memfeed.events.repository import EventRepository
+from memfeed.feed.candidates import gather_candidates
 from memfeed.feed.cursor import CursorCodec, item_digest
 from memfeed.feed.neighbours import NeighbourCache
+from memfeed.feed.page_cache import PageCache
 from memfeed.feed.popularity import ColdEntry, cold_ranking, freshness_many, recent_popularity
 from memfeed.feed.profile import Profile, StatedPreference, build_profile, item_weights, user_signals
-from memfeed.feed.ranking import (
-    RankWeights,
-    UserSignals,
-    freshness_half_life,
-    score_candidates,
-    serving_weights,
-    top_k,
-)
+from memfeed.feed.ranking import RankWeights, freshness_half_life, score_candidates, serving_weights, top_k
+from memfeed.feed.reasons import personal_reason
+from memfeed.feed.records import FeedItem, FeedPage, FeedQuery, SimilarItem
+from memfeed.feed.repository import FeedRepository
 from memfeed.model.bundle import ServingModel
+from memfeed.platform.cache import LocalCache, ResponseCache
 from memfeed.platform.errors import ItemNotFound
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import ItemVector
 from memfeed.platform.storage.types import utcnow
 from memfeed.platform.telemetry import Telemetry
 
-ANCHOR_REASON_MIN_SIMILARITY = 0.35
-STATED_REASON_MIN = 0.25
-"""A stated preference is a short sentence, not an item: its similarity to matching items runs lower."""
+SIMILAR_CACHE_ENTRIES = 4096
 
 
-def _quote(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-@dataclass(frozen=True)
-class FeedItem:
-    item_id: str
-    title: str
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True)
-class FeedPage:
-    items: list[FeedItem]
-    next_cursor: str | None
-    model_version: str
-
-
-@dataclass(frozen=True)
-class FeedQuery:
-    user_id: str
-    limit: int = 20
-    cursor: str | None = None
-    category: str | None = None
-    exclude: tuple[str, ...] = ()
-
-    @property
-    def scope(self) -> str:
-        """What a cursor is bound to: the user and the filters."""
-        key = "\x1f".join([self.user_id, self.category or "", *sorted(self.exclude)])
-        return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+def no_stated_preferences(_user_id: str) -> Sequence[StatedPreference]:
+    return ()
 
 
 class FeedService:
-    """Serves feeds over one `LiveCatalog`; popularity is recomputed at most every refresh interval."""
+    """Feeds and similar items over one `LiveCatalog`, with the serving model swapped in whole by
+    `set_model`; popularity is recomputed at most every refresh interval.
+
+    `stated_preferences` gives a user's stated tastes (their `preference` memories); `page_cache` is where
+    pages are kept (None: not cached). `popularity_in_background`: a background task refreshes popularity,
+    so requests never run its query themselves.
+    """
 
     def __init__(
-        self, database: Database, catalog: LiveCatalog, settings: Settings, codec: CursorCodec
+        self,
+        database: Database,
+        live: LiveCatalog,
+        settings: Settings,
+        codec: CursorCodec,
+        telemetry: Telemetry,
+        *,
+        stated_preferences: Callable[[str], Sequence[StatedPreference]] = no_stated_preferences,
+        page_cache: ResponseCache | None = None,
+        popularity_in_background: bool = False,
     ) -> None:
-        self.database = database
-        self.events = EventRepository(database)
-        self.catalog = catalog
+        self.live = live
         self.settings = settings
         self.codec = codec
+        self.telemetry = telemetry
+        self.stated_preferences = stated_preferences
+        self.popularity_in_background = popularity_in_background
+        self.events = EventRepository(database)
+        self.items = ItemRepository(database)
+        self.pages = (
+            PageCache(
+                page_cache,
+                FeedRepository(database),
+                settings.feed_cache_seconds,
+                settings.popularity_refresh_seconds,
+            )
+            if page_cache is not None
+            else None
+        )
+        self._similar = LocalCache(SIMILAR_CACHE_ENTRIES)
+        """Similar items by (item, limit, catalog version): in process, since the catalog version is."""
+        self.neighbours = NeighbourCache()
+        """Anchor items' neighbourhoods, shared by every user's pages (memfeed/feed/neighbours.py)."""
+        self._model: ServingModel | None = None
         self._popularity: dict[str, float] = {}
         self._cold: list[ColdEntry] = []
         self._popularity_at = 0.0
         self._cold_at = 0.0
         self._cold_version = -1
         self._lock = threading.Lock()
-        self.popularity_in_background = False
-        self.model: ServingModel | None = None
-        """The champion model; replaced whole by `ModelWatcher` (requests read it once)."""
-        self.stated_preferences: Callable[[str], Sequence[StatedPreference]] = lambda _user: ()
-        """The user's stated preferences (their `preference` memories); the runtime wires in the memory store."""
-        self.telemetry = Telemetry()
-        self.neighbours = NeighbourCache()
-        """Anchor items' neighbourhoods, shared by every user's pages (memfeed/feed/neighbours.py)."""
+
+    # --- the serving model ----------------------------------------------------------------------
+
+    @property
+    def model(self) -> ServingModel | None:
+        """The champion model, or None (content only). Requests read it once: a swap mid-request cannot mix
+        two versions."""
+        return self._model
+
+    def set_model(self, model: ServingModel) -> None:
+        """Serve `model` from the next request on (one reference assignment; `ModelWatcher` calls it)."""
+        self._model = model
 
     @property
     def content_version(self) -> str:
         """What ranks feeds before any trained model is loaded."""
-        return f"content:{self.catalog.embedder_id}"
+        return f"content:{self.live.embedder_id}"
 
     @property
     def model_version(self) -> str:
-        model = self.model
+        model = self._model
         return model.version if model else self.content_version
 
     # --- non-personal signals -------------------------------------------------------------------
@@ -131,7 +133,7 @@ class FeedService:
         clock = time.monotonic()
         due = clock - self._popularity_at >= self.settings.popularity_refresh_seconds
         stale_popularity = force or (due and not self.popularity_in_background)
-        stale_catalog = self._cold_version != self.catalog.version and (
+        stale_catalog = self._cold_version != self.live.version and (
             not self._cold or clock - self._cold_at >= 1.0
         )
         if not (stale_popularity or stale_catalog) or not self._lock.acquire(blocking=force):
@@ -143,9 +145,9 @@ class FeedService:
                     self.events, now, self.settings.feed_popularity_window_days
                 )
                 self._popularity_at = clock
-            self._cold_version = self.catalog.version
+            self._cold_version = self.live.version
             self._cold = cold_ranking(
-                self.catalog.cards(), self._popularity, now, self.freshness_days(self.model)
+                self.live.cards(), self._popularity, now, self.freshness_days(self._model)
             )
             self._cold_at = clock
         finally:
@@ -154,11 +156,32 @@ class FeedService:
     # --- feed -----------------------------------------------------------------------------------
 
     def feed(self, query: FeedQuery) -> FeedPage:
+        """The user's next page, from the page cache when nothing it depends on changed."""
+        pages = self.pages
+        if pages is None or not pages.enabled:
+            return self._page(query)
+        version = self.model_version
+        key = pages.key(query, version)
+        cached = pages.get(key)
+        if cached is not None and all(self._available(item.item_id) for item in cached.items):
+            self.telemetry.count("cache_requests", cache="feed", result="hit")
+            return cached
+        self.telemetry.count("cache_requests", cache="feed", result="miss")
+        page = self._page(query)
+        if page.model_version == version:  # a model swapped mid-request: the page is not the key's
+            pages.put(key, page)
+        return page
+
+    def _available(self, item_id: str) -> bool:
+        card = self.live.card(item_id)
+        return card is not None and card.available
+
+    def _page(self, query: FeedQuery) -> FeedPage:
         served = self.codec.decode(query.cursor, query.scope) if query.cursor else set()
         self.refresh_popularity()
-        model = self.model  # one read: a swap mid-request cannot mix two versions
+        model = self._model  # one read: a swap mid-request cannot mix two versions
         now = utcnow()
-        interactions = self._interactions(query.user_id)
+        interactions = self.events.latest_interactions(query.user_id, self.settings.feed_history_events)
         profile = build_profile(
             interactions,
             self._vectors,
@@ -200,26 +223,18 @@ class FeedService:
         self.telemetry.count("feed_fold_ins")
         return model.factors.fold_in(weights)
 
-    def _interactions(self, user_id: str) -> list[Interaction]:
-        return self.events.latest_interactions(user_id, self.settings.feed_history_events)
-
     def _vectors(self, item_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Vectors from the live index, falling back to the database for withdrawn (unavailable) items."""
-        found, matrix = self.catalog.index.get_many(item_ids)
+        found, matrix = self.live.index.get_many(item_ids)
         known = set(found)
         missing = [i for i in item_ids if i not in known]
         if not missing:
             return found, matrix
-        with self.database.session() as session:
-            rows = session.execute(
-                select(ItemVector.item_id, ItemVector.vector).where(
-                    ItemVector.item_id.in_(missing), ItemVector.embedder == self.catalog.embedder_id
-                )
-            ).all()
-        if not rows:
+        stored = self.items.vectors(missing, self.live.embedder_id)
+        if not stored:
             return found, matrix
-        extra = np.vstack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
-        return found + [r.item_id for r in rows], np.vstack([matrix.reshape(-1, self.catalog.dim), extra])
+        extra = np.vstack([v.vector for v in stored.values()])
+        return found + list(stored), np.vstack([matrix.reshape(-1, self.live.dim), extra])
 
     def _eligible(self, card: ItemCard | None, query: FeedQuery) -> TypeGuard[ItemCard]:
         return (
@@ -233,43 +248,13 @@ class FeedService:
         for entry in self._cold:
             if entry.item_id in blocked or item_digest(entry.item_id) in served:
                 continue
-            card = self.catalog.card(entry.item_id)
+            card = self.live.card(entry.item_id)
             if card is None or not self._eligible(card, query):
                 continue
             page.append(FeedItem(entry.item_id, card.title, round(entry.score, 6), entry.reason))
             if len(page) == query.limit:
                 break
         return page
-
-    def _candidates(
-        self,
-        query: FeedQuery,
-        signals: UserSignals,
-        anchors: Sequence[str | StatedPreference],
-        model: ServingModel | None,
-        blocked: set[str],
-        n_served: int,
-    ) -> list[str]:
-        """ANN around the taste, each anchor, and (with a model) the hybrid vector, plus cold backfill.
-
-        Served items are filtered after the search (the cursor holds digests), so the pool widens by them.
-        """
-        index = self.catalog.index
-        widen = 8 if query.category else 1
-        pool = min(len(index), (max(200, 4 * query.limit) + n_served) * widen)
-        ids: set[str] = set()
-        if signals.taste is not None:
-            ids.update(i for i, _ in index.search(signals.taste, pool, exclude=blocked))
-        if len(signals.anchors):
-            ids.update(
-                self.neighbours.unblocked(self.catalog, signals.anchors, anchors, max(50, pool // 4), blocked)
-            )
-        if model is not None:
-            query_vector = model.hybrid_query(signals.taste, signals.factors)
-            if query_vector is not None:
-                ids.update(i for i, _ in model.hybrid.search(query_vector, pool, exclude=blocked))
-        ids.update(e.item_id for e in self._cold[:100])
-        return sorted(ids - blocked)
 
     def _personal_page(
         self,
@@ -285,16 +270,19 @@ class FeedService:
             profile,
             self._vectors,
             anchor_count=self.settings.feed_anchor_count,
-            dim=self.catalog.dim,
+            dim=self.live.dim,
             factors=factors,
         )
-        card_of = self.catalog.card
+        card_of = self.live.card
         eligible: dict[str, ItemCard] = {}
-        for c in self._candidates(query, signals, anchor_ids, model, blocked, len(served)):
+        candidates = gather_candidates(
+            self.live, self.neighbours, query, signals, anchor_ids, model, self._cold, blocked, len(served)
+        )
+        for c in candidates:
             card = card_of(c)
             if self._eligible(card, query) and not (served and item_digest(c) in served):
                 eligible[c] = card
-        found, content = self.catalog.index.get_many(list(eligible))
+        found, content = self.live.index.get_many(list(eligible))
         self.telemetry.count("feed_candidates", len(found))
         if not found:
             return []
@@ -310,21 +298,20 @@ class FeedService:
         for i in top_k(scored.score, found, query.limit, explore=explore, slots=slots):
             card = cards[i]
             anchor = anchor_ids[int(scored.best_anchor[i])] if anchor_ids else None
-            if isinstance(anchor, StatedPreference) and scored.anchor_similarity[i] >= STATED_REASON_MIN:
-                reason = f"because you said: {_quote(anchor.text)}"
-            elif isinstance(anchor, str) and scored.anchor_similarity[i] >= ANCHOR_REASON_MIN_SIMILARITY:
-                anchor_card = self.catalog.card(anchor)
-                reason = (
-                    f"because you {verbs.get(anchor, 'liked')} {anchor_card.title if anchor_card else anchor}"
-                )
-            elif pop[i] >= 0.5:
-                reason = "popular now"
-            elif factors is not None:
-                reason = "people with similar taste liked this"
-            else:
-                reason = "matches your interests"
+            reason = personal_reason(
+                anchor,
+                float(scored.anchor_similarity[i]),
+                verbs,
+                self._title,
+                float(pop[i]),
+                factors is not None,
+            )
             page.append(FeedItem(card.item_id, card.title, round(float(scored.score[i]), 6), reason))
         return page
+
+    def _title(self, item_id: str) -> str | None:
+        card = self.live.card(item_id)
+        return card.title if card else None
 
     def freshness_days(self, model: ServingModel | None) -> float:
         return freshness_half_life(self.settings, model.freshness_days if model else None)
@@ -334,9 +321,29 @@ class FeedService:
 
     # --- similar items --------------------------------------------------------------------------
 
-    def similar(self, item_id: str, limit: int) -> list[tuple[str, float]]:
-        """Available items nearest to `item_id`'s content vector, itself excluded."""
+    def similar(self, item_id: str, limit: int) -> list[SimilarItem]:
+        """Available items nearest to `item_id`'s content vector, itself excluded, with their titles.
+
+        Cached in process by (item, limit, catalog version) for `similar_cache_seconds`."""
+        ttl = self.settings.similar_cache_seconds
+        key = f"{item_id}\x1f{limit}\x1f{self.live.version}"
+        cached = self._similar.get(key) if ttl > 0 else None
+        if cached is not None and self.live.card(item_id) is not None:
+            self.telemetry.count("cache_requests", cache="similar", result="hit")
+            hits = [(i, s) for i, s in json.loads(cached)]
+        else:
+            hits = self._nearest(item_id, limit)
+            if ttl > 0:
+                self.telemetry.count("cache_requests", cache="similar", result="miss")
+                self._similar.put(key, json.dumps(hits).encode(), ttl)
+        out = []
+        for hit_id, score in hits:
+            title = self._title(hit_id)
+            out.append(SimilarItem(hit_id, title if title is not None else "", round(float(score), 6)))
+        return out
+
+    def _nearest(self, item_id: str, limit: int) -> list[tuple[str, float]]:
         found, matrix = self._vectors([item_id])
-        if not found or self.catalog.card(item_id) is None:
+        if not found or self.live.card(item_id) is None:
             raise ItemNotFound(f"item {item_id!r} not found")
-        return self.catalog.index.search(matrix[0], limit, exclude={item_id})
+        return self.live.index.search(matrix[0], limit, exclude={item_id})

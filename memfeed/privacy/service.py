@@ -3,6 +3,7 @@ what erasure reaches, and how trained models stay clear of erased users)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from memfeed.events.records import EventRecord
@@ -14,6 +15,8 @@ from memfeed.privacy.erasure import ErasureReport, Erasures, SubjectDigest
 from memfeed.privacy.export import Exports, ProfileRecord, UserExport
 from memfeed.privacy.repository import PrivacyRepository, user_tables
 from memfeed.users.repository import UserRepository
+
+log = logging.getLogger("memfeed")
 
 
 class PrivacyService:
@@ -44,7 +47,9 @@ class PrivacyService:
 
     def erase(self, user_id: str, *, key_id: str, scope: str) -> ErasureReport:
         """Remove everything stored about the user, drop them from the serving model, and audit it."""
-        return self.erasures.erase(user_id, key_id=key_id, scope=scope)
+        report = self.erasures.erase(user_id, key_id=key_id, scope=scope)
+        log.info("user erased: %s", report.removed)  # counts only: the user id never reaches the logs
+        return report
 
     def suppress(self, model: ServingModel) -> int:
         """Drop every user erased since `model` last looked; returns how many factor rows went."""

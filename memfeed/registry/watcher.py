@@ -22,9 +22,12 @@ log = logging.getLogger("memfeed.models")
 
 
 class ServesModel(Protocol):
-    """What the watcher swaps into: the feed service's `model` slot, read once per request."""
+    """What the watcher swaps into: the feed service, whose requests read `model` once each."""
 
-    model: ServingModel | None
+    @property
+    def model(self) -> ServingModel | None: ...
+
+    def set_model(self, model: ServingModel) -> None: ...
 
 
 class ModelWatcher:
@@ -82,7 +85,7 @@ class ModelWatcher:
             self.last_error = f"champion not loaded: erasures unreadable: {exc}"
             log.error("%s; still serving %s", self.last_error, current.version if current else "content")
             return False
-        self.feeds.model = model
+        self.feeds.set_model(model)
         self.last_error = None
         log.info("now serving model %s", version)
         return True

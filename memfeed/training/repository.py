@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, select
 
-from memfeed.feed.profile import Interaction
 from memfeed.platform.errors import NotFound
 from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.schema import Event, Item, ItemVector, Run
+from memfeed.platform.storage.schema import Run
 from memfeed.platform.storage.types import utcnow
 from memfeed.training.records import RunRecord
 
@@ -82,38 +78,3 @@ class RunRepository:
                 .limit(1)
             ).first()
         return None if last is None else (last.finished_at - last.started_at).total_seconds()
-
-
-class TrainingDataRepository:
-    """The reads behind a training set: every event in insertion order, and the items' content vectors."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-
-    # TODO(events-repository): the two event reads move to EventRepository (all_interactions, latest_time).
-    def all_interactions(self) -> Iterator[tuple[str, Interaction]]:
-        """(user_id, interaction) for every stored event, in insertion order, streamed in batches."""
-        with self.database.session() as session:
-            stmt = select(Event.user_id, Event.item_id, Event.type, Event.value, Event.ts).order_by(Event.id)
-            for row in session.execute(stmt.execution_options(yield_per=EVENT_BATCH_ROWS)):
-                yield row.user_id, Interaction(row.item_id, row.type, row.value, row.ts)
-
-    # TODO(events-repository)
-    def latest_event_time(self) -> datetime | None:
-        with self.database.session() as session:
-            return session.scalar(select(func.max(Event.ts)))
-
-    def item_vectors(self, embedder_id: str) -> tuple[dict[str, np.ndarray], dict[str, datetime | None]]:
-        """({item_id: float32 vector}, {item_id: published_at}) for items embedded by `embedder_id`."""
-        vectors: dict[str, np.ndarray] = {}
-        published: dict[str, datetime | None] = {}
-        with self.database.session() as session:
-            stmt = (
-                select(ItemVector.item_id, ItemVector.vector, Item.published_at)
-                .join(Item, Item.item_id == ItemVector.item_id)
-                .where(ItemVector.embedder == embedder_id)
-            )
-            for r in session.execute(stmt):
-                vectors[r.item_id] = np.frombuffer(r.vector, dtype=np.float32)
-                published[r.item_id] = r.published_at
-        return vectors, published

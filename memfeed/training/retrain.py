@@ -17,7 +17,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from memfeed.catalog.repository import ItemRepository
 from memfeed.events.records import Interaction
+from memfeed.events.repository import EventRepository
 from memfeed.events.weights import event_weight
 from memfeed.feed.popularity import engagement_age_days
 from memfeed.feed.ranking import RankWeights, freshness_half_life, serving_weights
@@ -31,7 +33,6 @@ from memfeed.registry.versions import ModelRegistry
 from memfeed.training.baselines import als_defaults_ranker, item_knn_ranker
 from memfeed.training.evaluation import Ranker, Split, evaluate_rankers, popularity_ranker, temporal_split
 from memfeed.training.offline import Catalog, ProfileSettings, hybrid_ranker, recent_popularity_vector
-from memfeed.training.repository import TrainingDataRepository
 
 log = logging.getLogger("memfeed.training.retrain")
 
@@ -88,10 +89,10 @@ def train_params(settings: Settings) -> TrainParams:
 
 def load_training_data(database: Database, embedder_id: str, dim: int) -> TrainingData:
     """All events (streamed from the database) and the current content vector of every item."""
-    data = TrainingDataRepository(database)
-    events = list(data.all_interactions())
-    vectors, published = data.item_vectors(embedder_id)
-    last = data.latest_event_time()
+    event_rows = EventRepository(database)
+    events = list(event_rows.all_interactions())
+    vectors, published = ItemRepository(database).all_vectors(embedder_id)
+    last = event_rows.latest_time()
     users = len({u for u, _ in events})
     return TrainingData(events, Catalog.from_vectors(vectors, dim, published), last, users)
 

@@ -140,25 +140,3 @@ class RunService:
     def last_duration_seconds(self) -> float | None:
         """Wall time of the last finished run, None before the first (for /metrics)."""
         return self.runs.last_duration_seconds()
-
-
-# TODO(lead): the functions below keep api/routers/admin.py, cli/app.py and tests/api/test_schemathesis.py
-# working until they call RunService; delete them then.
-
-
-def create_run(database: Database, promote: str) -> str:
-    run_id = uuid.uuid4().hex
-    RunRepository(database).add(run_id, promote)
-    return run_id
-
-
-def update_run(database: Database, run_id: str, **fields: Any) -> None:
-    RunRepository(database).update(run_id, **fields)
-
-
-def get_run(database: Database, run_id: str) -> RunRecord:
-    return RunRepository(database).get(run_id)
-
-
-def active_run(database: Database) -> RunRecord | None:
-    return RunRepository(database).active()

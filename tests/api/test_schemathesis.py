@@ -31,7 +31,7 @@ from api.app import create_app
 from memfeed.catalog.embedding import Embedder
 from memfeed.platform.auth import create_api_key
 from memfeed.platform.storage.db import open_database
-from memfeed.training.runs import create_run
+from memfeed.training.repository import RunRepository
 from tests.conftest import make_settings, migrated, topic_items
 
 # Every built-in response check but two that judge what the app accepts rather than how it answers:
@@ -70,7 +70,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
         _, admin_key = create_api_key(database, "admin", "fuzz")
         # POST /v1/admin/retrain is fuzzed like any route, but a run held open here makes every accepted call a
         # 409: otherwise the first valid request would start a real retrain process (minutes of CPU) mid-test.
-        create_run(database, "never")
+        RunRepository(database).add("0" * 32, "never")
     headers = {"X-API-Key": admin_key}
     app = create_app(fuzz_settings, embedder=embedder)
     # Something to find: the topic catalog, plus the ids the schema's examples use.

@@ -80,7 +80,7 @@ def stored_events(runtime: Runtime) -> dict[str, Event]:
 
 
 def catalog(runtime: Runtime, tmp_path: Path) -> None:
-    report = import_items(runtime, write(tmp_path / "items.csv", ITEMS_CSV), progress=False)
+    report = import_items(runtime.catalog, write(tmp_path / "items.csv", ITEMS_CSV), progress=False)
     assert report.accepted == 3, report
 
 
@@ -88,16 +88,16 @@ def test_items_csv_keeps_good_rows_and_reports_the_bad_line(
     make_runtime: Callable[[str], Runtime], tmp_path: Path
 ) -> None:
     runtime = make_runtime("db")
-    report = import_items(runtime, write(tmp_path / "items.csv", ITEMS_CSV), progress=False)
+    report = import_items(runtime.catalog, write(tmp_path / "items.csv", ITEMS_CSV), progress=False)
     assert (report.rows, report.accepted, report.duplicates) == (4, 3, 0)
     assert [line for line, _ in report.rejected] == [5]
     assert "title" in report.rejected[0][1]
-    space_1, space_2, cook_1 = (runtime.get_item(i) for i in ("space-1", "space-2", "cook-1"))
+    space_1, space_2, cook_1 = (runtime.catalog.get_item(i) for i in ("space-1", "space-2", "cook-1"))
     assert space_1.tags == ["space", "rockets"] and space_2.tags == ["space", "sky"]
     assert space_1.published_at == space_2.published_at == datetime(2026, 1, 1, tzinfo=UTC)
     assert space_1.available and space_2.available and not cook_1.available
     assert space_2.text == "" and cook_1.category == "cooking"
-    assert runtime.similar("space-1", 5), "an imported item is recommendable at once through its text"
+    assert runtime.feeds.similar("space-1", 5), "an imported item is recommendable at once through its text"
 
 
 def test_events_csv_reports_each_bad_row_by_line_and_stores_the_rest(
@@ -105,7 +105,9 @@ def test_events_csv_reports_each_bad_row_by_line_and_stores_the_rest(
 ) -> None:
     runtime = make_runtime("db")
     catalog(runtime, tmp_path)
-    report = import_events(runtime, write(tmp_path / "events.csv", EVENTS_CSV), chunk=3, progress=False)
+    report = import_events(
+        runtime.events, write(tmp_path / "events.csv", EVENTS_CSV), chunk=3, progress=False
+    )
     assert (report.rows, report.accepted, report.duplicates) == (8, 4, 0)
     assert [line for line, _ in report.rejected] == sorted(BAD_EVENT_LINES)
     for line, reason in report.rejected:
@@ -129,8 +131,8 @@ def test_reimport_adds_nothing_and_derived_ids_are_stable(
     runtime = make_runtime("db")
     catalog(runtime, tmp_path)
     path = write(tmp_path / "events.csv", EVENTS_CSV)
-    first = import_events(runtime, path, progress=False)
-    again = import_events(runtime, path, progress=False)
+    first = import_events(runtime.events, path, progress=False)
+    again = import_events(runtime.events, path, progress=False)
     assert (again.accepted, again.duplicates) == (0, first.accepted)
     assert again.rejected == first.rejected
     assert len(stored_events(runtime)) == first.accepted
@@ -155,7 +157,7 @@ def test_given_event_ids_are_kept(make_runtime: Callable[[str], Runtime], tmp_pa
         tmp_path / "events.csv",
         "event_id,user_id,item_id,timestamp\nmine-1,dan,space-1,1714550400\nmine-1,dan,space-2,1714550400\n",
     )
-    report = import_events(runtime, path, progress=False)
+    report = import_events(runtime.events, path, progress=False)
     assert (report.accepted, report.duplicates, report.rejected) == (1, 1, [])
     assert stored_events(runtime)["mine-1"].item_id == "space-1"
 
@@ -196,21 +198,21 @@ def parquet_items(path: Path) -> Path:
 def test_parquet_gives_the_same_result_as_csv(make_runtime: Callable[[str], Runtime], tmp_path: Path) -> None:
     from_csv = make_runtime("csv")
     catalog(from_csv, tmp_path)
-    csv_report = import_events(from_csv, write(tmp_path / "events.csv", EVENTS_CSV), progress=False)
+    csv_report = import_events(from_csv.events, write(tmp_path / "events.csv", EVENTS_CSV), progress=False)
 
     from_parquet = make_runtime("parquet")
-    items = import_items(from_parquet, parquet_items(tmp_path / "items.parquet"), progress=False)
+    items = import_items(from_parquet.catalog, parquet_items(tmp_path / "items.parquet"), progress=False)
     assert (items.rows, items.accepted, items.rejected) == (3, 3, [])
-    assert from_parquet.get_item("space-1").tags == ["space", "rockets"]
-    assert not from_parquet.get_item("cook-1").available
-    pq_report = import_events(from_parquet, parquet_events(tmp_path / "events.pq"), progress=False)
+    assert from_parquet.catalog.get_item("space-1").tags == ["space", "rockets"]
+    assert not from_parquet.catalog.get_item("cook-1").available
+    pq_report = import_events(from_parquet.events, parquet_events(tmp_path / "events.pq"), progress=False)
 
     def outcome(r: ImportReport) -> tuple[int, int, int, list[tuple[int, str]]]:
         return r.rows, r.accepted, r.duplicates, r.rejected
 
     assert outcome(pq_report) == outcome(csv_report)
     assert set(stored_events(from_parquet)) == set(stored_events(from_csv))
-    crossed = import_events(from_csv, tmp_path / "events.pq", progress=False)
+    crossed = import_events(from_csv.events, tmp_path / "events.pq", progress=False)
     assert (crossed.accepted, crossed.duplicates) == (0, csv_report.accepted)
 
 
@@ -223,11 +225,11 @@ def test_quoted_newlines_do_not_shift_later_line_numbers(
         'item_id,title,text\nq-1,Multi-line,"first line\nsecond line\nthird line"\n\nq-2,,no title\n'
         "q-3,Fine,one line\nq-4,Too,many,fields\n",
     )
-    report = import_items(runtime, path, progress=False)
+    report = import_items(runtime.catalog, path, progress=False)
     assert report.rows == 4 and report.accepted == 2
     assert [line for line, _ in report.rejected] == [6, 8]
     assert "title" in report.rejected[0][1] and "expected 3 fields" in report.rejected[1][1]
-    assert runtime.get_item("q-1").text == "first line\nsecond line\nthird line"
+    assert runtime.catalog.get_item("q-1").text == "first line\nsecond line\nthird line"
 
 
 def test_unreadable_files_are_refused_before_anything_is_written(
@@ -236,14 +238,14 @@ def test_unreadable_files_are_refused_before_anything_is_written(
     runtime = make_runtime("db")
     no_title = write(tmp_path / "items.csv", "item_id,text\nx-1,hello\n")
     with pytest.raises(InvalidInput, match="missing required column title"):
-        import_items(runtime, no_title, progress=False)
+        import_items(runtime.catalog, no_title, progress=False)
     no_time = write(tmp_path / "events.csv", "user_id,item_id\nu,x-1\n")
     with pytest.raises(InvalidInput, match="timestamp"):
-        import_events(runtime, no_time, progress=False)
+        import_events(runtime.events, no_time, progress=False)
     with pytest.raises(InvalidInput, match="unknown file type"):
-        import_events(runtime, write(tmp_path / "events.json", "[]"), progress=False)
+        import_events(runtime.events, write(tmp_path / "events.json", "[]"), progress=False)
     with pytest.raises(InvalidInput, match="Parquet"):
-        import_events(runtime, write(tmp_path / "events.parquet", "not parquet"), progress=False)
+        import_events(runtime.events, write(tmp_path / "events.parquet", "not parquet"), progress=False)
     with runtime.database.session() as session:
         assert session.scalars(select(Item)).first() is None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memfeed.catalog.embedding import Embedder
-from memfeed.catalog.service import ItemFields
+from memfeed.catalog.records import ItemFields
 from memfeed.runtime import build_runtime
 from tests.conftest import BACKENDS, database_url_for, make_settings, migrated
 
@@ -20,24 +20,24 @@ def test_another_process_writes_reach_this_catalog(backend: str, tmp_path: Path,
     reader = build_runtime(settings, embedder=embedder)
     try:
         for n in range(5):
-            writer.upsert_item(f"old-{n}", ItemFields(title=f"Old story {n}", text="about gardening"))
-        assert reader.catalog.sync(reader.database) == 5
+            writer.catalog.upsert_item(f"old-{n}", ItemFields(title=f"Old story {n}", text="about gardening"))
+        assert reader.catalog.sync() == 5
 
-        version = reader.catalog.version
-        assert reader.catalog.sync(reader.database) == 0, "a quiet catalog reads nothing"
-        assert reader.catalog.version == version, "and changes nothing the feed caches depend on"
+        version = reader.catalog.live.version
+        assert reader.catalog.sync() == 0, "a quiet catalog reads nothing"
+        assert reader.catalog.live.version == version, "and changes nothing the feed caches depend on"
 
-        writer.upsert_item("new", ItemFields(title="A rocket launch tonight", text="space news"))
-        assert reader.catalog.sync(reader.database) == 1
-        assert "new" in reader.catalog.index and reader.catalog.version > version
-        near = [i for i, _ in reader.catalog.index.search(writer.catalog.index.get("new"), 1)]  # type: ignore[arg-type]
+        writer.catalog.upsert_item("new", ItemFields(title="A rocket launch tonight", text="space news"))
+        assert reader.catalog.sync() == 1
+        assert "new" in reader.catalog.live.index and reader.catalog.live.version > version
+        near = [i for i, _ in reader.catalog.live.index.search(writer.catalog.live.index.get("new"), 1)]  # type: ignore[arg-type]
         assert near == ["new"], "with its vector"
 
-        writer.upsert_item(
+        writer.catalog.upsert_item(
             "new", ItemFields(title="A rocket launch tonight", text="space news", available=False)
         )
-        reader.catalog.sync(reader.database)
-        assert "new" not in reader.catalog.index, "a withdrawn item leaves every process's index"
+        reader.catalog.sync()
+        assert "new" not in reader.catalog.live.index, "a withdrawn item leaves every process's index"
         card = reader.catalog.card("new")
         assert card is not None and not card.available
     finally:

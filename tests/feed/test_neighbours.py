@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from memfeed.catalog.live import LiveCatalog
-from memfeed.catalog.service import ItemCard
+from memfeed.catalog.records import ItemCard
 from memfeed.feed.neighbours import NeighbourCache
 from vectorstore import VectorIndex
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, inspect, select, table, text
 
 from memfeed.catalog.embedding import Embedder
 from memfeed.demo.data import DemoDataset
-from memfeed.feed.service import FeedQuery
+from memfeed.feed.records import FeedQuery
 from memfeed.platform.storage.db import open_database
 from memfeed.platform.storage.schema import Erasure, MemoryRevision
 from memfeed.runtime import Runtime, build_runtime
@@ -280,7 +280,7 @@ def test_erasure_drops_the_users_factors_from_every_serving_and_later_loaded_mod
         assert audit.removed["model_users"] == 1 and audit.removed["events"] > 0
 
         # a worker that has not polled yet still serves no personal feed (the user has no events) ...
-        page = running_worker.feed(FeedQuery(user, 10))
+        page = running_worker.feeds.feed(FeedQuery(user, 10))
         assert {i.reason for i in page.items} <= COLD_REASONS
         # ... and drops the row at its next check
         running_worker.watcher.check()
