@@ -1,1 +1,1 @@
-"""One router per domain; each translates HTTP to one runtime call and back."""
+"""One router per domain; each route translates HTTP to one service call and back."""

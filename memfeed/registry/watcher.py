@@ -12,10 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from memfeed.model.bundle import ServingModel, load_bundle
 from memfeed.platform.errors import MemfeedError
+from memfeed.platform.storage.db import DatabaseError
 from memfeed.registry.versions import ModelRegistry
 
 log = logging.getLogger("memfeed.models")
@@ -80,7 +79,7 @@ class ModelWatcher:
         try:
             if self.suppress is not None:
                 self.suppress(model)
-        except SQLAlchemyError as exc:  # never serve a model whose erased users could not be dropped
+        except DatabaseError as exc:  # never serve a model whose erased users could not be dropped
             self._seen = object()  # retry at the next check
             self.last_error = f"champion not loaded: erasures unreadable: {exc}"
             log.error("%s; still serving %s", self.last_error, current.version if current else "content")

@@ -39,7 +39,7 @@ def start_retrain_process(settings: Settings, run_id: str, promote: str) -> subp
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log_file:
         return subprocess.Popen(
-            [sys.executable, "-m", "cli.app", "retrain", "--promote", promote, "--run-id", run_id],
+            [sys.executable, "-m", "cli", "retrain", "--promote", promote, "--run-id", run_id],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -1,4 +1,4 @@
-"""Training's SQL: the retrain runs table, and the reads that load a training set (events, item vectors)."""
+"""Training's SQL: the retrain runs table (a training set is read through the events and catalog repositories)."""
 
 from __future__ import annotations
 

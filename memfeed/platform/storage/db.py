@@ -10,9 +10,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from memfeed.platform.settings import Settings
+
+DatabaseError = SQLAlchemyError
+"""What any failed statement raises, for callers that must react to the database failing without
+depending on SQLAlchemy themselves."""
 
 
 @dataclass
