@@ -21,7 +21,6 @@ from memfeed.memory import MemoryService
 from memfeed.platform.auth import Caller, Scope
 from memfeed.platform.errors import Unauthorized
 from memfeed.platform.inputs import ID_PATTERN
-from memfeed.platform.storage.db import Database
 from memfeed.privacy.service import PrivacyService
 from memfeed.registry.service import ModelService
 from memfeed.runtime import Runtime
@@ -76,10 +75,6 @@ def get_runs(runtime: RuntimeDep) -> RunService:
     return runtime.runs
 
 
-def get_database(runtime: RuntimeDep) -> Database:
-    return runtime.database
-
-
 CatalogDep = Annotated[CatalogService, Depends(get_catalog)]
 EventsDep = Annotated[EventService, Depends(get_events)]
 UsersDep = Annotated[UserService, Depends(get_users)]
@@ -88,8 +83,6 @@ MemoriesDep = Annotated[MemoryService, Depends(get_memories)]
 PrivacyDep = Annotated[PrivacyService, Depends(get_privacy)]
 ModelsDep = Annotated[ModelService, Depends(get_models)]
 RunsDep = Annotated[RunService, Depends(get_runs)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
-"""For readiness only: the database answers or it does not."""
 
 
 def get_caller(
