@@ -55,7 +55,7 @@ def main() -> None:
     split = temporal_split(train.events, data.catalog.item_ids, settings.holdout_fraction)
     events = [(u, it) for u, its in split.train.items() for it in its]
     params = train_params(settings)
-    factors = fit(events, data.catalog, params, split.cut)
+    factors = fit(events, data.catalog, params)
     popularity = recent_popularity_vector(
         data.catalog, split.train, split.cut, settings.feed_popularity_window_days
     )

@@ -1,5 +1,5 @@
 """Every statement against `events` (and the `users` rows an ingest creates): ingest, a user's latest
-interactions, popularity counts, training's full scan, export pages and activity recall.
+interactions and seen set, popularity counts, training's full scan, export pages and activity recall.
 
 Ingest statements are built once, per database: SQLite gets Core statements executed with a list of rows
 (one compilation, multi-row INSERTs by the driver layer); PostgreSQL gets one array per column through
@@ -103,6 +103,16 @@ class EventRepository:
                 .limit(limit)
             ).all()
         return [Interaction._make(r) for r in rows]  # rows are (item_id, type, value, ts)
+
+    def seen_items(self, user_id: str) -> set[str]:
+        """Every item the user has any event on, however old: what the feed never shows them again.
+
+        Read from the (user_id, item_id) index alone (no table rows), one entry per event; the one place to
+        swap for a set kept at write time."""
+        with self.database.engine.connect() as connection:
+            return set(
+                connection.execute(select(Event.item_id).where(Event.user_id == user_id).distinct()).scalars()
+            )
 
     def all_interactions(self) -> Iterator[tuple[str, Interaction]]:
         """Every event as (user_id, interaction), in insertion order, streamed."""

@@ -1,5 +1,8 @@
 """A user's taste from their activity: per-item weights (type, value, time decay) and a profile vector.
 
+Decay is relative to the user's latest event (memfeed/events/weights.py), so the profile of a user whose
+events are years old is the profile they had the day of their last event.
+
 Pure functions over numpy; the caller supplies interactions and the item vectors it has.
 """
 
@@ -12,7 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from memfeed.events.records import Interaction
-from memfeed.events.weights import PAST_TENSE, decay, event_weight
+from memfeed.events.weights import PAST_TENSE, decay, event_weight, relative_ages
 from memfeed.feed.ranking import UserSignals
 
 
@@ -44,13 +47,17 @@ class Profile:
 
 
 def item_weights(
-    interactions: Sequence[Interaction], now: datetime, half_life_days: float
+    interactions: Sequence[Interaction], half_life_days: float
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """Sum of decayed event weights per item, and the strongest positive verb per item (for reasons)."""
+    """Sum of decayed event weights per item, and the strongest positive verb per item (for reasons).
+
+    Ages count from the latest of `interactions` (relative decay): the newest event keeps its full weight
+    however long ago it happened."""
     weights: dict[str, float] = {}
     verbs: dict[str, tuple[float, str]] = {}
-    for it in interactions:
-        w = event_weight(it.type, it.value) * decay((now - it.ts).total_seconds() / 86400.0, half_life_days)
+    ages = relative_ages([it.ts for it in interactions])
+    for it, age in zip(interactions, ages, strict=True):
+        w = event_weight(it.type, it.value) * decay(age, half_life_days)
         weights[it.item_id] = weights.get(it.item_id, 0.0) + w
         if w > 0 and w > verbs.get(it.item_id, (0.0, ""))[0]:
             verbs[it.item_id] = (w, PAST_TENSE.get(it.type, "engaged with"))
@@ -61,7 +68,6 @@ def build_profile(
     interactions: Sequence[Interaction],
     lookup: Callable[[Sequence[str]], tuple[list[str], np.ndarray]],
     *,
-    now: datetime,
     half_life_days: float,
     negative_weight: float,
     stated: Sequence[StatedPreference] = (),
@@ -74,7 +80,7 @@ def build_profile(
     """
     stated = list(stated) if stated_weight > 0 else []
     profile = Profile(seen={it.item_id for it in interactions}, stated=stated, stated_weight=stated_weight)
-    weights, verbs = item_weights(interactions, now, half_life_days)
+    weights, verbs = item_weights(interactions, half_life_days)
     positive = sorted(((i, w) for i, w in weights.items() if w > 0), key=lambda p: (-p[1], p[0]))
     negative = sorted(((i, -w) for i, w in weights.items() if w < 0), key=lambda p: (-p[1], p[0]))
     latest: dict[str, datetime] = {}
@@ -117,7 +123,8 @@ def _weighted_mean(
     found, matrix = lookup([i for i, _ in weighted])
     if not found:
         return None
-    w = np.array([by_id[i] for i in found], dtype=np.float32)
+    w = np.array([by_id[i] for i in found], dtype=np.float64)
+    w = (w / w.max()).astype(np.float32)  # relative weights: tiny absolute ones must not round to 0
     mean = (w[:, None] * matrix).sum(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm > 1e-6 else None
@@ -165,8 +172,8 @@ def user_signals(
     signals = UserSignals(
         taste=profile.vector,
         anchors=np.vstack([anchor_vecs.reshape(-1, dim), *[p.vector[None, :] for p in said]]),
-        anchor_strength=np.array(
-            [strength_of[a] for a in anchor_ids] + [profile.stated_weight] * len(said), dtype=np.float32
+        anchor_strength=np.array(  # float64: relative strengths of a long history must not round to 0
+            [strength_of[a] for a in anchor_ids] + [profile.stated_weight] * len(said), dtype=np.float64
         ),
         negatives=np.vstack([negative_vecs.reshape(-1, dim), *[v[None, :] for v in unsaid]]),
         factors=factors,

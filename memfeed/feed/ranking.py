@@ -99,7 +99,7 @@ def score_candidates(
     anchor_sim = np.zeros(m, dtype=np.float32)
     if n_anchor:
         anchor_sims = calibrate(sims[:, n_taste : n_taste + n_anchor], user.stated_anchors)
-        weighted = anchor_sims * np.sqrt(user.anchor_strength / user.anchor_strength.max())
+        weighted = anchor_sims * relative_strength(user.anchor_strength)
         best_anchor = weighted.argmax(axis=1)
         anchor_sim = anchor_sims[np.arange(m), best_anchor]
         content_rel = weights.profile_blend * content_rel + (1 - weights.profile_blend) * weighted.max(axis=1)
@@ -115,6 +115,16 @@ def score_candidates(
         relevance = relevance - weights.negative_weight * push
     score = relevance + weights.popularity_weight * popularity + weights.freshness_weight * freshness
     return Scored(score.astype(np.float32), best_anchor, anchor_sim.astype(np.float32))
+
+
+def relative_strength(strength: np.ndarray) -> np.ndarray:
+    """sqrt(strength / strongest) per anchor (float32); equal weights when no strength is positive and
+    finite, so an all-zero history can never turn the page into 0/0 (NaN scores rank nothing)."""
+    strength = np.nan_to_num(np.asarray(strength, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    top = float(strength.max()) if strength.size else 0.0
+    if top <= 0.0:
+        return np.ones(strength.shape, dtype=np.float32)
+    return np.sqrt(np.clip(strength / top, 0.0, 1.0)).astype(np.float32)
 
 
 MAX_STATED_SCALE = 2.0

@@ -1,10 +1,12 @@
 """The personalized feed and similar items.
 
-A page: the user's profile from their latest events -> candidates (ANN around the profile vector, around
-each strongest anchor item, plus popular/fresh backfill; memfeed/feed/candidates.py) -> exclusions (seen,
-hidden, disliked, unavailable, already served in this cursor chain) -> a vectorized re-rank (relevance to
-the profile and to the best anchor, push-away from negatives, popularity and freshness priors) -> reasons
-(memfeed/feed/reasons.py) -> cursor. Pages are cached (memfeed/feed/page_cache.py) and so are similar items.
+A page: the user's profile from their latest events (decayed relative to the newest of them) -> candidates
+(ANN around the profile vector, around each strongest anchor item, plus popular/fresh backfill;
+memfeed/feed/candidates.py) -> exclusions (every item the user ever had an event on, unavailable, excluded,
+already served in this cursor chain) -> a vectorized re-rank (relevance to the profile and to the best anchor,
+push-away from negatives, popularity and freshness priors) -> reasons (memfeed/feed/reasons.py) -> cursor.
+A page is never short while the catalog has eligible items: the cold ranking fills it. Pages are cached
+(memfeed/feed/page_cache.py) and so are similar items.
 """
 
 from __future__ import annotations
@@ -185,20 +187,24 @@ class FeedService:
         profile = build_profile(
             interactions,
             self._vectors,
-            now=now,
             half_life_days=self.settings.feed_half_life_days,
             negative_weight=self.settings.feed_negative_weight,
             stated=self.stated_preferences(query.user_id),
             stated_weight=self.settings.feed_preference_weight,
         )
-        factors = self._user_factors(model, query.user_id, interactions, now) if model else None
+        factors = self._user_factors(model, query.user_id, interactions) if model else None
         blocked = profile.seen | set(query.exclude)
+        if len(interactions) >= self.settings.feed_history_events:  # else the profile read every event
+            blocked |= self.seen_items(query.user_id)
         if profile.is_cold and factors is None and not profile.stated:
-            items = self._cold_page(query, blocked, served)
+            items = self._cold_page(query, blocked, served, query.limit)
             self.telemetry.count("feed_pages", kind="cold")
         else:
             items = self._personal_page(query, profile, factors, model, blocked, served, now)
             self.telemetry.count("feed_pages", kind="personal")
+            if len(items) < query.limit:  # never short while eligible items remain (e.g. no vector found)
+                on_page = blocked | {i.item_id for i in items}
+                items += self._cold_page(query, on_page, served, query.limit - len(items))
         next_cursor = None
         total_served = len(served) + len(items)
         if len(items) == query.limit and total_served < self.settings.feed_max_cursor_items:
@@ -206,8 +212,13 @@ class FeedService:
         version = model.version if model else self.content_version
         return FeedPage(items, next_cursor, version)
 
+    def seen_items(self, user_id: str) -> set[str]:
+        """Every item the user has an event on, however old (the profile reads only the latest
+        `MEMFEED_FEED_HISTORY_EVENTS`): the one read to swap for a set kept at write time."""
+        return self.events.seen_items(user_id)
+
     def _user_factors(
-        self, model: ServingModel, user_id: str, interactions: list[Interaction], now: datetime
+        self, model: ServingModel, user_id: str, interactions: list[Interaction]
     ) -> np.ndarray | None:
         """The model's factors for this user, or an exact ALS fold-in when they acted after the model's data.
 
@@ -219,7 +230,7 @@ class FeedService:
             stored = model.factors.stored_user(user_id)
             if stored is not None:
                 return stored
-        weights, _ = item_weights(interactions, now, model.params.half_life_days)
+        weights, _ = item_weights(interactions, model.params.half_life_days)
         self.telemetry.count("feed_fold_ins")
         return model.factors.fold_in(weights)
 
@@ -243,8 +254,13 @@ class FeedService:
             and (query.category is None or card.category == query.category)
         )
 
-    def _cold_page(self, query: FeedQuery, blocked: set[str], served: set[bytes]) -> list[FeedItem]:
+    def _cold_page(
+        self, query: FeedQuery, blocked: set[str], served: set[bytes], limit: int
+    ) -> list[FeedItem]:
+        """The best `limit` eligible items of the cold ranking (popular and fresh), with its reasons."""
         page: list[FeedItem] = []
+        if limit <= 0:
+            return page
         for entry in self._cold:
             if entry.item_id in blocked or item_digest(entry.item_id) in served:
                 continue
@@ -252,9 +268,25 @@ class FeedService:
             if card is None or not self._eligible(card, query):
                 continue
             page.append(FeedItem(entry.item_id, card.title, round(entry.score, 6), entry.reason))
-            if len(page) == query.limit:
+            if len(page) == limit:
                 break
         return page
+
+    def _cold_candidates(
+        self, query: FeedQuery, skip: set[str], served: set[bytes], wanted: int
+    ) -> dict[str, ItemCard]:
+        """Up to `wanted` eligible items of the cold ranking beyond the candidate pool (none in `skip`, none
+        served): they widen a pool that exclusions and filters left smaller than the page."""
+        found: dict[str, ItemCard] = {}
+        for entry in self._cold:
+            if len(found) >= wanted:
+                break
+            if entry.item_id in skip or (served and item_digest(entry.item_id) in served):
+                continue
+            card = self.live.card(entry.item_id)
+            if self._eligible(card, query):
+                found[entry.item_id] = card
+        return found
 
     def _personal_page(
         self,
@@ -282,6 +314,10 @@ class FeedService:
             card = card_of(c)
             if self._eligible(card, query) and not (served and item_digest(c) in served):
                 eligible[c] = card
+        if len(eligible) < query.limit:
+            eligible.update(
+                self._cold_candidates(query, blocked | set(eligible), served, query.limit - len(eligible))
+            )
         found, content = self.live.index.get_many(list(eligible))
         self.telemetry.count("feed_candidates", len(found))
         if not found:

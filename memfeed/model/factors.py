@@ -1,6 +1,6 @@
 """Collaborative factors from activity (implicit ALS), and the exact ALS fold-in used at request time.
 
-Events become one confidence per (user, item): the same type weights and time decay as the live profile,
+Events become one confidence per (user, item): the same type weights and relative time decay as the live profile,
 positives only (ALS on implicit feedback has no notion of a negative; the feed's push-away handles those).
 No I/O here: arrays in, arrays out.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from memfeed.events.weights import decay, event_weight
+from memfeed.events.weights import decay_many, event_weight
 
 
 @dataclass(frozen=True)
@@ -54,28 +54,39 @@ EventRow = tuple[str, str, str, float | None, datetime]
 
 
 def build_matrix(
-    events: Iterable[EventRow], *, now: datetime, half_life_days: float, item_ids: Iterable[str] = ()
+    events: Iterable[EventRow], *, half_life_days: float, item_ids: Iterable[str] = ()
 ) -> InteractionMatrix:
-    """Aggregate events into positive confidences; `item_ids` pre-registers items with no events yet."""
+    """Aggregate events into positive confidences; `item_ids` pre-registers items with no events yet.
+
+    Each event decays by its age behind its user's latest event (the feed's rule, memfeed/events/weights.py),
+    not behind a global clock: a user last active years before the data's end keeps their relative weights
+    and their row, instead of underflowing to nothing."""
     users: dict[str, int] = {}
     items: dict[str, int] = {i: n for n, i in enumerate(dict.fromkeys(item_ids))}
-    totals: dict[tuple[int, int], float] = {}
-    count = 0
+    rows: list[int] = []
+    cols: list[int] = []
+    base: list[float] = []
+    seconds: list[float] = []
     last: datetime | None = None
     for user_id, item_id, kind, value, ts in events:
-        count += 1
         if last is None or ts > last:
             last = ts
-        u = users.setdefault(user_id, len(users))
-        i = items.setdefault(item_id, len(items))
-        w = event_weight(kind, value) * decay((now - ts).total_seconds() / 86400.0, half_life_days)
-        totals[(u, i)] = totals.get((u, i), 0.0) + w
-    keys = [k for k, w in totals.items() if w > 0]
-    rows = np.fromiter((k[0] for k in keys), dtype=np.int32, count=len(keys))
-    cols = np.fromiter((k[1] for k in keys), dtype=np.int32, count=len(keys))
-    vals = np.fromiter((totals[k] for k in keys), dtype=np.float32, count=len(keys))
-    matrix = sp.csr_matrix((vals, (rows, cols)), shape=(len(users), len(items)), dtype=np.float32)
-    return InteractionMatrix(list(users), list(items), matrix, count, last)
+        rows.append(users.setdefault(user_id, len(users)))
+        cols.append(items.setdefault(item_id, len(items)))
+        base.append(event_weight(kind, value))
+        seconds.append(ts.timestamp())
+    u = np.asarray(rows, dtype=np.int64)
+    at = np.asarray(seconds, dtype=np.float64)
+    latest = np.full(len(users), -np.inf)
+    np.maximum.at(latest, u, at)
+    weights = np.asarray(base, dtype=np.float64) * decay_many((latest[u] - at) / 86400.0, half_life_days)
+    summed = sp.coo_matrix(
+        (weights, (u, np.asarray(cols, dtype=np.int64))), shape=(len(users), len(items))
+    ).tocsr()  # duplicates (several events on one item) are summed
+    summed.data[summed.data <= 0] = 0.0  # implicit ALS knows no negative: the feed's push-away has them
+    matrix = summed.astype(np.float32)
+    matrix.eliminate_zeros()
+    return InteractionMatrix(list(users), list(items), matrix, len(rows), last)
 
 
 @dataclass

@@ -63,6 +63,15 @@ class ProfileSettings:
     anchor_count: int = 8
     freshness_days: float = 7.0
     new_item_slots: int = 0
+    history_events: int | None = None
+    """The feed's MEMFEED_FEED_HISTORY_EVENTS: the profile reads only the latest this many events (None: all)."""
+
+
+def latest_history(history: Sequence[Interaction], limit: int | None) -> list[Interaction]:
+    """The user's latest `limit` events, newest first: what the feed's profile reads
+    (`EventRepository.latest_interactions`)."""
+    newest_first = sorted(history, key=lambda it: it.ts, reverse=True)
+    return newest_first if limit is None else newest_first[:limit]
 
 
 def recent_popularity_vector(
@@ -89,23 +98,26 @@ def hybrid_scorer(
     profile_settings: ProfileSettings,
     now: datetime,
 ) -> Callable[[str, list[Interaction]], np.ndarray | None]:
-    """A function (user, history) -> scores over the catalog, or None for a cold user."""
+    """A function (user, history) -> scores over the catalog, or None for a cold user.
+
+    As the feed: the profile and the fold-in read the latest `history_events` events, decayed relative to
+    the newest of them; `now` only dates the freshness prior."""
     dim = catalog.content.shape[1]
     factor_matrix = factors.rows_for(catalog.item_ids, catalog.content) if factors is not None else None
     known = np.any(factor_matrix != 0, axis=1) if factor_matrix is not None else None
     fresh = catalog.freshness(now, profile_settings.freshness_days)
 
     def score(_user: str, history: list[Interaction]) -> np.ndarray | None:
+        recent = latest_history(history, profile_settings.history_events)
         profile = build_profile(
-            history,
+            recent,
             catalog.lookup,
-            now=now,
             half_life_days=profile_settings.half_life_days,
             negative_weight=profile_settings.negative_weight,
         )
         user_factors = None
         if factors is not None:
-            cf_weights, _ = item_weights(history, now, factors.params.half_life_days)
+            cf_weights, _ = item_weights(recent, factors.params.half_life_days)
             user_factors = factors.fold_in(cf_weights)
         if profile.vector is None and user_factors is None:
             return None

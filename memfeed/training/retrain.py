@@ -27,7 +27,6 @@ from memfeed.model.bundle import save_bundle
 from memfeed.model.factors import Factors, TrainParams, build_matrix, fit_content_map, fit_factors
 from memfeed.platform.settings import Settings
 from memfeed.platform.storage.db import Database
-from memfeed.platform.storage.types import utcnow
 from memfeed.registry.manifest import Manifest
 from memfeed.registry.versions import ModelRegistry
 from memfeed.training.baselines import als_defaults_ranker, item_knn_ranker
@@ -97,12 +96,10 @@ def load_training_data(database: Database, embedder_id: str, dim: int) -> Traini
     return TrainingData(events, Catalog.from_vectors(vectors, dim, published), last, users)
 
 
-def fit(
-    events: list[tuple[str, Interaction]], catalog: Catalog, params: TrainParams, now: datetime
-) -> Factors:
+def fit(events: list[tuple[str, Interaction]], catalog: Catalog, params: TrainParams) -> Factors:
     """ALS on the events' confidences, plus the content -> factors map for items without events."""
     rows = ((u, it.item_id, it.type, it.value, it.ts) for u, it in events)
-    matrix = build_matrix(rows, now=now, half_life_days=params.half_life_days)
+    matrix = build_matrix(rows, half_life_days=params.half_life_days)
     factors = fit_factors(matrix, params)
     factors.content_map = fit_content_map(factors, dict(zip(catalog.item_ids, catalog.content, strict=True)))
     return factors
@@ -119,6 +116,7 @@ def profile_settings(split: Split, catalog: Catalog, settings: Settings) -> Prof
         settings.feed_anchor_count,
         freshness_days(split.train.items(), catalog, settings),
         settings.feed_new_item_slots,
+        settings.feed_history_events,
     )
 
 
@@ -136,7 +134,7 @@ def evaluate(
     split: Split = temporal_split(data.events, data.catalog.item_ids, settings.holdout_fraction)
     holdout_users = split.sample_users(settings.eval_max_users)
     train_events = [(u, it) for u, its in split.train.items() for it in its]
-    challenger = fit(train_events, data.catalog, params, split.cut)
+    challenger = fit(train_events, data.catalog, params)
     popularity = recent_popularity_vector(
         data.catalog, split.train, split.cut, settings.feed_popularity_window_days
     )
@@ -166,7 +164,7 @@ def evaluate(
         if champion_config == params:
             champion_factors = challenger  # same parameters, same data, fixed seed: the same model
         else:
-            champion_factors = fit(train_events, data.catalog, champion_config, split.cut)
+            champion_factors = fit(train_events, data.catalog, champion_config)
         rankers["champion"] = hybrid_ranker(
             data.catalog,
             champion_factors,
@@ -226,7 +224,7 @@ def publish(
     settings: Settings,
 ) -> Manifest:
     """Fit on all events, write the version (recorded whatever the decision), promote if decided."""
-    factors = fit(data.events, data.catalog, params, data.last_event_at or utcnow())
+    factors = fit(data.events, data.catalog, params)
     content = dict(zip(data.catalog.item_ids, data.catalog.content, strict=True))
     with registry.begin() as writer:
         save_bundle(

@@ -81,7 +81,10 @@ class Event(Base):
     """One client activity event. `event_id` is unique: a retried batch cannot count twice."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_user_ts", "user_id", "ts"),)
+    __table_args__ = (
+        Index("ix_events_user_ts", "user_id", "ts"),
+        Index("ix_events_user_item", "user_id", "item_id"),  # a user's seen set, read from the index alone
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
