@@ -164,7 +164,9 @@ def memfeed_recommender(
     return recommend
 
 
-def evaluate(recommend: Recommend, holdout: Holdout, item_index: dict[str, int], k: int) -> dict[str, np.ndarray]:
+def evaluate(
+    recommend: Recommend, holdout: Holdout, item_index: dict[str, int], k: int
+) -> dict[str, np.ndarray]:
     users = holdout.users
     relevant = [{item_index[i] for i in holdout.relevant[u] if i in item_index} for u in users]
     return ranking_metrics(recommend(users), relevant, k)
@@ -179,7 +181,13 @@ def tune_ease(validation: Holdout, lambdas: Sequence[float], k: int) -> tuple[fl
         started = time.perf_counter()
         recommend = score_recommender(EASE(matrix, lam), matrix, popular, k)
         scores[lam] = float(evaluate(recommend, validation, matrix.item_index, k)[f"ndcg@{k}"].mean())
-        log.info("EASE lambda %g: validation NDCG@%d %.4f (%.1f s)", lam, k, scores[lam], time.perf_counter() - started)
+        log.info(
+            "EASE lambda %g: validation NDCG@%d %.4f (%.1f s)",
+            lam,
+            k,
+            scores[lam],
+            time.perf_counter() - started,
+        )
     best = max(sorted(scores), key=lambda lam: scores[lam])
     return best, scores
 
@@ -217,7 +225,9 @@ def run_protocol(
         "most_popular": lambda: score_recommender(popular, matrix, popular, k),
         "item_knn": lambda: score_recommender(ItemKNN(matrix), matrix, popular, k),
         "als": lambda: score_recommender(ImplicitALS(matrix, options.seed), matrix, popular, k),
-        "content_only": lambda: score_recommender(ContentProfile(matrix, catalog.content), matrix, popular, k),
+        "content_only": lambda: score_recommender(
+            ContentProfile(matrix, catalog.content), matrix, popular, k
+        ),
     }
     if ease_lambda is not None:
         factories["ease"] = lambda: score_recommender(EASE(matrix, ease_lambda), matrix, popular, k)
@@ -227,7 +237,14 @@ def run_protocol(
         started = time.perf_counter()
         run.per_user[name] = evaluate(factories[name](), holdout, matrix.item_index, k)
         run.seconds[name] = round(time.perf_counter() - started, 2)
-        log.info("%s / %s: NDCG@%d %.4f (%.1f s)", holdout.name, name, k, run.per_user[name][f"ndcg@{k}"].mean(), run.seconds[name])
+        log.info(
+            "%s / %s: NDCG@%d %.4f (%.1f s)",
+            holdout.name,
+            name,
+            k,
+            run.per_user[name][f"ndcg@{k}"].mean(),
+            run.seconds[name],
+        )
     return run
 
 

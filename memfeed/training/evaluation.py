@@ -226,7 +226,11 @@ def top_k_indices(scores: np.ndarray, blocked: sp.csr_matrix, k: int) -> np.ndar
     k = min(k, n_items)
     if k <= 0:
         return np.zeros((len(scores), 0), dtype=np.int64)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < n_items else np.tile(np.arange(n_items), (len(scores), 1))
+    part = (
+        np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        if k < n_items
+        else np.tile(np.arange(n_items), (len(scores), 1))
+    )
     part.sort(axis=1)  # item index order, so the stable sort below breaks ties by index
     order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
     top = np.take_along_axis(part, order, axis=1)

@@ -167,14 +167,27 @@ class EvalReport:
             f"HR@{k}, all",
             f"NDCG@{k}, all",
         ]
-        lines = [f"{run.new_items} new items.", "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+        lines = [
+            f"{run.new_items} new items.",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + " --- |" * len(header),
+        ]
         for model in _ordered(run.per_user):
-            cells = [str(new[model][hr]), str(warm[model][hr]), str(everyone[model][hr]), str(everyone[model][f"ndcg@{k}"])]
+            cells = [
+                str(new[model][hr]),
+                str(warm[model][hr]),
+                str(everyone[model][hr]),
+                str(everyone[model][f"ndcg@{k}"]),
+            ]
             lines.append(f"| {_label(model, self.benchmark)} | " + " | ".join(cells) + " |")
         for segment in ("new", "warm"):
             ratios = self.ratios(run, hr, segment)
             if ratios and run.segments[segment].any():
-                lines += ["", f"memfeed HR@{k} ({segment}) / baseline (paired): " + _ratio_text(ratios, self.benchmark)]
+                lines += [
+                    "",
+                    f"memfeed HR@{k} ({segment}) / baseline (paired): " + _ratio_text(ratios, self.benchmark),
+                ]
         return lines
 
 
@@ -200,9 +213,9 @@ def _metric_label(metric: str) -> str:
 
 def _ratio_text(ratios: dict[str, Interval], benchmark: Benchmark) -> str:
     return "; ".join(
-        f"{_label(m, benchmark).replace('**', '')} {i.mean:.3f} [{i.low:.3f}, {i.high:.3f}]"
-        for m, i in ratios.items()
-        if np.isfinite(i.mean)
+        f"{_label(m, benchmark)} {ratios[m].mean:.3f} [{ratios[m].low:.3f}, {ratios[m].high:.3f}]"
+        for m in _ordered(ratios)
+        if np.isfinite(ratios[m].mean)
     )
 
 

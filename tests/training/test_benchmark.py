@@ -76,9 +76,8 @@ def test_ease_equals_the_closed_form_computed_directly() -> None:
     dense[:, 6] = 0  # an item without any positive: its column of B is zero
     items = [f"i{j}" for j in range(7)]
     train = {
-        f"u{r:02d}": [Interaction(items[j], "like", None, T0) for j in np.flatnonzero(dense[r])] or [
-            Interaction("i6", "view", None, T0)
-        ]
+        f"u{r:02d}": [Interaction(items[j], "like", None, T0) for j in np.flatnonzero(dense[r])]
+        or [Interaction("i6", "view", None, T0)]
         for r in range(12)
     }
     matrix = train_matrix(train, items)
@@ -100,7 +99,10 @@ def test_content_only_reaches_new_items_through_their_text() -> None:
         "far": np.array([0.0, 0.0, 1.0]),
     }
     catalog = Catalog.from_vectors({k: v.astype(np.float32) for k, v in vectors.items()}, dim=3)
-    matrix = train_matrix({"u": [Interaction("a", "like", None, T0)], "v": [Interaction("far", "like", None, T0)]}, catalog.item_ids)
+    matrix = train_matrix(
+        {"u": [Interaction("a", "like", None, T0)], "v": [Interaction("far", "like", None, T0)]},
+        catalog.item_ids,
+    )
     scores = ContentProfile(matrix, catalog.content).scores(np.array([matrix.user_index["u"]]))[0]
     order = [catalog.item_ids[i] for i in np.argsort(-scores)]
     assert order[:3] == ["a", "new", "b"]
@@ -140,7 +142,9 @@ def test_ease_lambda_is_tuned_on_validation_only() -> None:
 
 def test_a_run_scores_every_model_on_the_same_users_with_intervals() -> None:
     data = clustered_data()
-    report = EvalReport(run_benchmark(data, Settings(_env_file=None), EvalOptions(resamples=200, ease_lambdas=(10.0, 100.0))))
+    report = EvalReport(
+        run_benchmark(data, Settings(_env_file=None), EvalOptions(resamples=200, ease_lambdas=(10.0, 100.0)))
+    )
     out = report.to_dict()
     assert set(out["protocols"]) == {"temporal", "last_one", "new_items"}
     temporal = out["protocols"]["temporal"]
@@ -149,7 +153,10 @@ def test_a_run_scores_every_model_on_the_same_users_with_intervals() -> None:
         for value in metrics.values():
             assert value["low"] <= value["mean"] <= value["high"]
     # clustered tastes: item-kNN finds the cluster, most-popular cannot
-    assert temporal["models"]["item_knn"]["ndcg@10"]["mean"] > temporal["models"]["most_popular"]["ndcg@10"]["mean"]
+    assert (
+        temporal["models"]["item_knn"]["ndcg@10"]["mean"]
+        > temporal["models"]["most_popular"]["ndcg@10"]["mean"]
+    )
     new = out["protocols"]["new_items"]
     assert new["new"]["users"] + new["warm"]["users"] == new["users"] > 0
     # new items have no interactions: collaborative baselines score them 0 (a hit only by a tie at 0 filling
@@ -182,7 +189,9 @@ def test_baselines_score_the_held_out_item_when_it_is_the_obvious_next() -> None
 def test_holdout_sample_is_used_for_every_model() -> None:
     data = clustered_data()
     bench = run_benchmark(
-        data, Settings(_env_file=None), EvalOptions(protocols=("temporal",), max_users=10, resamples=50, ease_lambdas=(10.0,))
+        data,
+        Settings(_env_file=None),
+        EvalOptions(protocols=("temporal",), max_users=10, resamples=50, ease_lambdas=(10.0,)),
     )
     run = bench.protocols[0]
     assert len(run.users) == 10 and run.sampled_from and run.sampled_from > 10
@@ -192,4 +201,3 @@ def test_holdout_sample_is_used_for_every_model() -> None:
 def test_unknown_protocol_is_refused() -> None:
     with pytest.raises(ValueError):
         run_benchmark(clustered_data(), Settings(_env_file=None), EvalOptions(protocols=("global",)))
-

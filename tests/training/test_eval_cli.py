@@ -26,11 +26,21 @@ def test_eval_reports_memfeed_beside_every_baseline_under_every_protocol(
         result = runner.invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
-    assert report["ease"]["lambda"] in (100.0, 500.0) and set(report["ease"]["validation_ndcg"]) == {"100.0", "500.0"}
+    assert report["ease"]["lambda"] in (100.0, 500.0) and set(report["ease"]["validation_ndcg"]) == {
+        "100.0",
+        "500.0",
+    }
     assert set(report["protocols"]) == {"temporal", "last_one", "new_items"}
     for name, protocol in report["protocols"].items():
         assert protocol["users"] == 60 and protocol["sampled_from"] > 60, name
-        assert set(protocol["models"]) == {"memfeed", "most_popular", "item_knn", "als", "ease", "content_only"}
+        assert set(protocol["models"]) == {
+            "memfeed",
+            "most_popular",
+            "item_knn",
+            "als",
+            "ease",
+            "content_only",
+        }
         for metrics in protocol["models"].values():
             assert {"ndcg@10", "hit_rate@10", "recall@10"} <= set(metrics)
             for value in metrics.values():
@@ -42,7 +52,9 @@ def test_eval_reports_memfeed_beside_every_baseline_under_every_protocol(
     assert markdown in result.output
     for heading in ("Per-user temporal", "Leave-last-one", "New items"):
         assert heading in markdown
-    assert "| **memfeed** (served ranking) |" in markdown and "memfeed NDCG@10 / baseline (paired)" in markdown
+    assert (
+        "| **memfeed** (served ranking) |" in markdown and "memfeed NDCG@10 / baseline (paired)" in markdown
+    )
 
 
 def test_eval_refuses_an_unknown_protocol(cli_env: Path) -> None:

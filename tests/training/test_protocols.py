@@ -42,7 +42,9 @@ def test_per_user_temporal_holds_out_each_users_last_fifth() -> None:
         # 5 events: the held-out one is only a view (weight 0.3 < 0.5): no positive, not evaluated
         "viewer": [event(f"i{n}", n) for n in range(4)] + [event("z", 4, "view")],
     }
-    split = per_user_temporal(by_user, [f"i{n}" for n in range(8)] + ["liked", "hated", "a", "b", "c", "d", "z"])
+    split = per_user_temporal(
+        by_user, [f"i{n}" for n in range(8)] + ["liked", "hated", "a", "b", "c", "d", "z"]
+    )
     assert split.relevant == {"ten": {"liked"}}
     assert len(split.train["ten"]) == 8 and len(split.train["two"]) == 2 and len(split.train["again"]) == 4
     assert split.held_out_events == 2 + 0 + 1 + 1
