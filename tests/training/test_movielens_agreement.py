@@ -1,5 +1,5 @@
 """Our baselines on ml-latest-small against the reference figures (/work/shared/tools/reference_baselines.txt),
-under the per-user temporal protocol. Slow (about 2 minutes: six EASE inverses to choose lambda, then the
+under the per-user temporal protocol. Slow (about 1.5 minutes: six EASE inverses to choose lambda, then the
 final fit), so it runs only with MEMFEED_SLOW_TESTS=1, and skips when the dataset is absent
 (MEMFEED_MOVIELENS_DIR, else ../shared/data/ml-latest-small)."""
 
