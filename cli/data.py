@@ -56,19 +56,47 @@ def import_(
 
 
 def eval_(
+    protocol: Annotated[
+        list[str] | None,
+        typer.Option(help="temporal, last_one or new_items; repeat for several (default: all three)"),
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="memfeed, most_popular, item_knn, als, ease or content_only; repeat (default: all)"
+        ),
+    ] = None,
     k: Annotated[int, typer.Option(min=1, max=100, help="list length K")] = 10,
+    max_users: Annotated[
+        int | None, typer.Option(min=1, help="evaluate at most this many users (fixed-seed sample)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seeds the user sample, the new items, ALS, the bootstrap")] = 0,
+    resamples: Annotated[int, typer.Option(min=10, help="bootstrap resamples")] = 1000,
+    ease_lambda: Annotated[
+        list[float] | None,
+        typer.Option(help="EASE lambdas to choose from on validation; repeat (default 50 ... 2000)"),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="write JSON here (and the markdown beside it, .md)")
     ] = None,
 ) -> None:
-    """Temporal hold-out evaluation of memfeed against baselines, side by side, in one run."""
+    """memfeed against the baselines under the per-user protocols, side by side, with bootstrap intervals."""
     import json
 
     from memfeed.catalog.embedding import load_embedder
     from memfeed.platform.storage.db import open_database
+    from memfeed.training.benchmark import EASE_LAMBDAS, MODELS, EvalOptions
+    from memfeed.training.protocols import PROTOCOLS
     from memfeed.training.reports import run_eval
     from memfeed.training.retrain import load_training_data
 
+    protocols = tuple(protocol or PROTOCOLS)
+    models = tuple(model or MODELS)
+    for name, allowed in ((protocols, PROTOCOLS), (models, MODELS)):
+        unknown = [n for n in name if n not in allowed]
+        if unknown:
+            typer.echo(f"unknown: {', '.join(unknown)} (choose from {', '.join(allowed)})", err=True)
+            raise typer.Exit(2)
     settings = get_settings()
     migrate(settings)
     embedder = load_embedder(
@@ -79,13 +107,23 @@ def eval_(
     if not data.events:
         typer.echo("no events to evaluate: import or send some first", err=True)
         raise typer.Exit(1)
-    report = run_eval(data, settings, k)
+    options = EvalOptions(
+        protocols=protocols,
+        models=models,
+        k=k,
+        max_users=max_users,
+        seed=seed,
+        resamples=resamples,
+        holdout_fraction=settings.holdout_fraction,
+        ease_lambdas=tuple(ease_lambda or EASE_LAMBDAS),
+    )
+    report = run_eval(data, settings, options)
     markdown = report.markdown()
     typer.echo(markdown)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report.to_dict(), indent=2))
-        out.with_suffix(".md").write_text(markdown + "\n")
+        out.with_suffix(".md").write_text(markdown)
         typer.echo(f"wrote {out} and {out.with_suffix('.md')}")
 
 

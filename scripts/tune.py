@@ -1,14 +1,14 @@
-"""Tune memfeed's hybrid on the training split only, then evaluate the choice once on the test split.
+"""Tune memfeed's hybrid on validation carved from the training side only, then evaluate the choice once on test.
 
-    python scripts/tune.py [--holdout 0.2] [--grid quick|full] [--out var/tune.json]
+    python scripts/tune.py [--grid quick|lifecycle|slots|freshness|full] [--max-users N] [--out var/tune.json]
 
 (run where `memfeed` finds the database: same MEMFEED_* settings as `memfeed eval`).
 
-Protocol: the test split is what `memfeed eval` holds out (the latest `holdout` share of events). Tuning never
-sees it: the events before the test cut are split again at their own time quantile (validation = the latest
-`holdout` share of the training events), every configuration is fitted on the events before that validation
-cut and scored on the validation users, and the best configuration by validation NDCG@10 is then fitted on
-the whole training split and evaluated on the test split, once, beside the baselines.
+Protocol: the test split is `memfeed eval`'s per-user temporal hold-out (each user's last `holdout` share of
+events). Tuning never sees it: validation is carved from each user's training events the same way (their last
+`holdout` share of them; `protocols.validation_of`); every configuration is fitted on the validation's training
+side and scored on its users (NDCG@10, beside the baselines on the same users), and the best configuration by
+validation NDCG@10 is then evaluated once under every protocol of `memfeed eval`, beside the baselines.
 """
 
 from __future__ import annotations
@@ -26,8 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from memfeed.catalog.embedding import load_embedder  # noqa: E402
 from memfeed.platform.settings import Settings, get_settings  # noqa: E402
 from memfeed.platform.storage.db import open_database  # noqa: E402
-from memfeed.training.evaluation import temporal_split  # noqa: E402
-from memfeed.training.retrain import TrainingData, evaluate, load_training_data, train_params  # noqa: E402
+from memfeed.training.benchmark import EvalOptions, run_protocol  # noqa: E402
+from memfeed.training.protocols import TEMPORAL, Holdout, build, histories, validation_of  # noqa: E402
+from memfeed.training.reports import run_eval  # noqa: E402
+from memfeed.training.retrain import TrainingData, load_training_data  # noqa: E402
+
+BASELINES = ("most_popular", "item_knn", "als", "content_only")
 
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "quick": {
@@ -57,16 +61,17 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
 }
 
 
-def training_side(data: TrainingData, holdout: float) -> TrainingData:
-    """The events before the test cut: all that tuning may look at."""
-    cut = temporal_split(data.events, data.catalog.item_ids, holdout).cut
-    events = [(u, it) for u, it in data.events if it.ts < cut]
-    last = max((it.ts for _, it in events), default=None)
-    return TrainingData(events, data.catalog, last, len({u for u, _ in events}))
+def validation_split(data: TrainingData, holdout: float, max_users: int | None, seed: int) -> Holdout:
+    """Validation from the per-user temporal training side: all that tuning may look at."""
+    test = build(TEMPORAL, histories(data.events), data.catalog.item_ids, fraction=holdout)
+    return validation_of(test, holdout).sample(max_users, seed)
 
 
-def score(data: TrainingData, settings: Settings) -> dict[str, dict[str, float]]:
-    return evaluate(data, train_params(settings), settings).metrics
+def ndcg(
+    data: TrainingData, validation: Holdout, settings: Settings, models: tuple[str, ...]
+) -> dict[str, float]:
+    run = run_protocol(validation, data, settings, EvalOptions(models=models, k=10), None)
+    return {name: float(metrics["ndcg@10"].mean()) for name, metrics in run.per_user.items()}
 
 
 def main() -> None:
@@ -75,6 +80,8 @@ def main() -> None:
     )
     parser.add_argument("--holdout", type=float, default=None, help="test share (default: the setting)")
     parser.add_argument("--grid", choices=sorted(GRIDS), default="quick")
+    parser.add_argument("--max-users", type=int, default=None, help="validation users (fixed-seed sample)")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -84,40 +91,46 @@ def main() -> None:
     embedder = load_embedder(base.embedding_model, base.embedding_device, base.embedding_batch_size)
     with open_database(base) as database:
         data = load_training_data(database, embedder.embedder_id, embedder.dim)
-    train = training_side(data, holdout)
-    print(f"{len(data.events)} events; tuning on the {len(train.events)} before the test cut", flush=True)
+    validation = validation_split(data, holdout, args.max_users, args.seed)
+    print(
+        f"{len(data.events)} events; tuning on {validation.train_events} validation-training events, "
+        f"{len(validation.users)} validation users",
+        flush=True,
+    )
+    baselines = ndcg(data, validation, base, BASELINES)
+    best_baseline = max(baselines.values())
+    print(f"validation baselines NDCG@10: {json.dumps(baselines)}", flush=True)
 
     grid = GRIDS[args.grid]
     rows: list[dict[str, Any]] = []
     for values in itertools.product(*grid.values()):
         overrides = dict(zip(grid, values, strict=True))
         started = time.perf_counter()
-        metrics = score(train, replace_settings(base, **overrides))
+        score = ndcg(data, validation, replace_settings(base, **overrides), ("memfeed",))["memfeed"]
         row = {
             **overrides,
-            "val_ndcg@10": metrics["memfeed"]["ndcg@10"],
-            "val_content_only": metrics["content_only"]["ndcg@10"],
-            "val_most_popular": metrics["most_popular"]["ndcg@10"],
-            "val_users": metrics["memfeed"]["users"],
-            "val_recall_warm@10": metrics["memfeed"]["recall_warm@10"],
-            "val_recall_cold@10": metrics["memfeed"]["recall_cold@10"],
+            "val_ndcg@10": round(score, 5),
+            "val_ratio_to_best_baseline": round(score / best_baseline, 4) if best_baseline else None,
             "seconds": round(time.perf_counter() - started, 1),
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
-    # Best validation NDCG@10. (Selecting under the cold-start constraint first was tried: on MovieLens's 19
-    # validation users it picked a degenerate configuration with warm recall 0.005; the constraint is reported.)
     best = max(rows, key=lambda r: r["val_ndcg@10"])
     chosen = {k: best[k] for k in grid}
     print(f"best on validation: {chosen} (NDCG@10 {best['val_ndcg@10']:.4f})", flush=True)
 
-    from memfeed.training.reports import run_eval
-
-    report = run_eval(data, replace_settings(base, **chosen), 10)
+    report = run_eval(
+        data, replace_settings(base, **chosen), EvalOptions(holdout_fraction=holdout, seed=args.seed)
+    )
     print(report.markdown())
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"grid": rows, "chosen": chosen, "test": report.to_dict()}, indent=2))
+        args.out.write_text(
+            json.dumps(
+                {"validation_baselines": baselines, "grid": rows, "chosen": chosen, "test": report.to_dict()},
+                indent=2,
+            )
+        )
 
 
 def replace_settings(settings: Settings, **overrides: Any) -> Settings:

@@ -1,6 +1,7 @@
-"""Offline evaluation: a global temporal split, ranking metrics, and baselines scored on the same split.
+"""Offline evaluation: ranking metrics (per list and vectorized per user), and the retrain gate's global split.
 
-Protocol: events before the cut (the `holdout_fraction` latest share of events by time is after it) train;
+`top_k_indices` and `ranking_metrics` serve `memfeed eval` (training/benchmark.py, the per-user protocols of
+training/protocols.py). The retrain gate still uses the global temporal split below. Its protocol: events before the cut (the `holdout_fraction` latest share of events by time is after it) train;
 a user is evaluated when they have >= 1 training event and a positive test event on an item they had not seen
 in training. Each model ranks every item the user has not seen in training; relevant = those test positives.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import scipy.sparse as sp
 
 from memfeed.events.records import Interaction
 from memfeed.events.weights import event_weight
@@ -212,3 +214,43 @@ def dense_ranker(
         return [item_ids[i] for i in picked if np.isfinite(scores[i])]
 
     return rank
+
+
+def top_k_indices(scores: np.ndarray, blocked: sp.csr_matrix, k: int) -> np.ndarray:
+    """Per row of `scores` (users x items), the indices of the k best items not blocked for that user, best first;
+    -1 where fewer than k items are left. Ties at equal score go to the lower item index."""
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    coo = blocked.tocoo()
+    scores[coo.row, coo.col] = -np.inf
+    n_items = scores.shape[1]
+    k = min(k, n_items)
+    if k <= 0:
+        return np.zeros((len(scores), 0), dtype=np.int64)
+    part = (
+        np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        if k < n_items
+        else np.tile(np.arange(n_items), (len(scores), 1))
+    )
+    part.sort(axis=1)  # item index order, so the stable sort below breaks ties by index
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    top = np.take_along_axis(part, order, axis=1)
+    top[~np.isfinite(np.take_along_axis(scores, top, axis=1))] = -1
+    return top
+
+
+def ranking_metrics(top: np.ndarray, relevant: Sequence[set[int]], k: int) -> dict[str, np.ndarray]:
+    """NDCG@k (binary gains), HR@k and recall@k (hits / min(|relevant|, k)), one value per user (row of `top`)."""
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ndcg = np.zeros(len(top))
+    hits = np.zeros(len(top))
+    recall = np.zeros(len(top))
+    for n, (row, rel) in enumerate(zip(top, relevant, strict=True)):
+        if not rel:
+            continue
+        gains = np.fromiter((i in rel for i in row[:k]), dtype=bool, count=min(k, len(row)))
+        found = int(gains.sum())
+        ideal = discounts[: min(len(rel), k)].sum()
+        ndcg[n] = discounts[: len(gains)][gains].sum() / ideal
+        hits[n] = float(found > 0)
+        recall[n] = found / min(len(rel), k)
+    return {f"ndcg@{k}": ndcg, f"hit_rate@{k}": hits, f"recall@{k}": recall}

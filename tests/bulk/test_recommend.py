@@ -1,9 +1,8 @@
-"""`memfeed recommend` and `memfeed eval` as a data scientist runs them."""
+"""`memfeed recommend` as a data scientist runs it (`memfeed eval`: tests/training/test_eval_cli.py)."""
 
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -57,31 +56,3 @@ def test_recommend_never_returns_an_item_the_user_interacted_with(
     assert result.exit_code == 0, result.output
     recommended = [row["item_id"] for row in csv.DictReader(out.open()) if row["user_id"] == "collector"]
     assert sorted(recommended) == sorted(untouched_items())
-
-
-def test_eval_reports_memfeed_beside_every_baseline(
-    api_factory,
-    demo_template,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
-) -> None:
-    api = api_factory("sqlite", database_file=demo_template[0])
-    out = tmp_path / "eval.json"
-    with memfeed_env(api.settings):
-        result = runner.invoke(app, ["eval", "--k", "10", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    report = json.loads(out.read_text())
-    assert set(report["metrics"]) == {"memfeed", "item_knn", "als_defaults", "content_only", "most_popular"}
-    for row in report["metrics"].values():
-        assert {
-            "recall@10",
-            "ndcg@10",
-            "map@10",
-            "hit_rate@10",
-            "coverage",
-            "diversity",
-            "recall_cold@10",
-        } <= set(row)
-    assert report["protocol"]["split"] == "global time cut" and report["protocol"]["evaluated_users"] > 50
-    markdown = out.with_suffix(".md").read_text()
-    assert "| memfeed |" in markdown and "best baseline" in markdown
-    assert report["metrics"]["memfeed"]["recall_cold@10"] > 0

@@ -74,7 +74,10 @@ def test_evaluate_notebook_runs_on_the_demo(
     outputs = _outputs(nb)
     assert not [o for o in outputs if o["output_type"] == "error"]
     tables = [t for t in _texts(outputs, "text/markdown") if "| model |" in t]
-    assert tables and "| memfeed |" in tables[0] and "| most_popular |" in tables[0], tables
+    # memfeed's row beside the baselines', under each protocol of `memfeed eval`
+    assert tables and "| **memfeed** (served ranking) |" in tables[0] and "| most-popular |" in tables[0], tables
+    for protocol in ("Per-user temporal", "Leave-last-one", "New items"):
+        assert protocol in tables[0], protocol
     assert len(_texts(outputs, "image/png")) >= 2
     shown = "\n".join(_texts(outputs, "text/plain") + _texts(outputs, "text/html"))
     assert "because you" in shown, "the feed shows no anchor reason"
