@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from itertools import islice
 from typing import TypeGuard
 
 import numpy as np
@@ -254,39 +255,35 @@ class FeedService:
             and (query.category is None or card.category == query.category)
         )
 
-    def _cold_page(
-        self, query: FeedQuery, blocked: set[str], served: set[bytes], limit: int
-    ) -> list[FeedItem]:
-        """The best `limit` eligible items of the cold ranking (popular and fresh), with its reasons."""
-        page: list[FeedItem] = []
-        if limit <= 0:
-            return page
+    def _cold_eligible(
+        self, query: FeedQuery, skip: set[str], served: set[bytes]
+    ) -> Iterator[tuple[ColdEntry, ItemCard]]:
+        """The cold ranking (popular and fresh, best first) with every item skipped, already served in this
+        cursor chain or not eligible for the query left out."""
         for entry in self._cold:
-            if entry.item_id in blocked or item_digest(entry.item_id) in served:
-                continue
-            card = self.live.card(entry.item_id)
-            if card is None or not self._eligible(card, query):
-                continue
-            page.append(FeedItem(entry.item_id, card.title, round(entry.score, 6), entry.reason))
-            if len(page) == limit:
-                break
-        return page
-
-    def _cold_candidates(
-        self, query: FeedQuery, skip: set[str], served: set[bytes], wanted: int
-    ) -> dict[str, ItemCard]:
-        """Up to `wanted` eligible items of the cold ranking beyond the candidate pool (none in `skip`, none
-        served): they widen a pool that exclusions and filters left smaller than the page."""
-        found: dict[str, ItemCard] = {}
-        for entry in self._cold:
-            if len(found) >= wanted:
-                break
             if entry.item_id in skip or (served and item_digest(entry.item_id) in served):
                 continue
             card = self.live.card(entry.item_id)
             if self._eligible(card, query):
-                found[entry.item_id] = card
-        return found
+                yield entry, card
+
+    def _cold_page(
+        self, query: FeedQuery, blocked: set[str], served: set[bytes], limit: int
+    ) -> list[FeedItem]:
+        """The best `limit` eligible items of the cold ranking, with its scores and reasons."""
+        return [
+            FeedItem(entry.item_id, card.title, round(entry.score, 6), entry.reason)
+            for entry, card in islice(self._cold_eligible(query, blocked, served), max(limit, 0))
+        ]
+
+    def _cold_candidates(
+        self, query: FeedQuery, skip: set[str], served: set[bytes], wanted: int
+    ) -> dict[str, ItemCard]:
+        """Up to `wanted` eligible cold items beyond the candidate pool: they widen a pool that exclusions and
+        filters left smaller than the page."""
+        return {
+            entry.item_id: card for entry, card in islice(self._cold_eligible(query, skip, served), wanted)
+        }
 
     def _personal_page(
         self,
